@@ -1,0 +1,487 @@
+//! One admission request, decided: which requests carry a placement decision, and what happens on UPDATE.
+//!
+//! The request is read into [`AdmissionRequest`], which keeps only the fields the decision needs; `object` and
+//! `oldObject` stay JSON trees so that a mutation edits the very object the host compares against.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::mutation::MovePlan;
+use crate::rules::{self, Finding};
+use crate::settings::{Policy, Remedy};
+use crate::verdict::{AUDIT_MOVED_SIDECARS, Verdict};
+use crate::workload::{self, Kind, PodSpecPath};
+
+/// Static pods are mirrored into the API server with this annotation and cannot be changed through it.
+const MIRROR_POD_ANNOTATION: &str = "kubernetes.io/config.mirror";
+
+/// The parts of a Kubernetes `AdmissionRequest` that decide placement.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdmissionRequest {
+    #[serde(default)]
+    pub uid: String,
+    pub kind: GroupVersionKind,
+    #[serde(default)]
+    pub sub_resource: Option<String>,
+    pub operation: Operation,
+    /// `Null` when absent, as on DELETE.
+    #[serde(default)]
+    pub object: Value,
+    #[serde(default)]
+    pub old_object: Value,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct GroupVersionKind {
+    #[serde(default)]
+    pub group: String,
+    #[serde(default)]
+    pub version: String,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Operation {
+    Create,
+    Update,
+    Delete,
+    Connect,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Create => "CREATE",
+            Operation::Update => "UPDATE",
+            Operation::Delete => "DELETE",
+            Operation::Connect => "CONNECT",
+        }
+    }
+}
+
+impl AdmissionRequest {
+    /// A request for a bare manifest, as the browser playground evaluates it: the kind comes from the manifest's
+    /// `apiVersion` and `kind`. For UPDATE, `old_object` is the object before the change.
+    pub fn for_manifest(manifest: Value, operation: Operation, old_object: Value) -> Self {
+        let field = |name: &str| {
+            manifest
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let api_version = field("apiVersion");
+        let (group, version) = workload::split_api_version(&api_version);
+        let kind = GroupVersionKind {
+            group: group.to_owned(),
+            version: version.to_owned(),
+            kind: field("kind"),
+        };
+        Self {
+            uid: String::new(),
+            kind,
+            sub_resource: None,
+            operation,
+            object: manifest,
+            old_object,
+        }
+    }
+}
+
+/// Decides one request. Takes the request by value: a conversion edits `object` in place, without a copy.
+pub fn evaluate(request: AdmissionRequest, policy: &Policy) -> Verdict {
+    let AdmissionRequest {
+        kind,
+        sub_resource,
+        operation,
+        mut object,
+        old_object,
+        ..
+    } = request;
+    if matches!(operation, Operation::Delete | Operation::Connect)
+        || sub_resource.as_deref().is_some_and(|s| !s.is_empty())
+    {
+        return Verdict::accept();
+    }
+    if !object.is_object() {
+        return Verdict::reject(format!(
+            "malformed admission request: {} {} without an object to check",
+            operation.as_str(),
+            kind.kind
+        ));
+    }
+    let workload = match workload::classify(&kind.group, &kind.kind, &object) {
+        Kind::Checked(workload) => workload,
+        Kind::Unsupported => {
+            return Verdict::accept_with_warning(format!(
+                "sidecar placement not checked: kind '{}' (group '{}') carries no pod template this policy knows",
+                kind.kind, kind.group
+            ));
+        }
+    };
+    if workload.path == PodSpecPath::Pod && is_mirror_pod(&object) {
+        return Verdict::accept();
+    }
+    if operation == Operation::Update && workload.containers_immutable {
+        return Verdict::accept();
+    }
+    let Some(spec) = object.pointer(workload.path.pointer()) else {
+        return Verdict::accept();
+    };
+    let findings = match rules::inspect(spec, workload.path, policy) {
+        Ok(findings) => findings,
+        Err(error) => return Verdict::reject(format!("malformed {}: {error}", kind.kind)),
+    };
+    if findings.is_empty() {
+        return Verdict::accept();
+    }
+
+    let (new, pre_existing) = match operation {
+        Operation::Update => split_pre_existing(findings, &old_object, workload.path, policy),
+        _ => (findings, Vec::new()),
+    };
+    let warnings: Vec<String> = pre_existing
+        .iter()
+        .map(|f| {
+            format!(
+                "{} (already so before this update; not blocking it)",
+                f.describe(workload.path)
+            )
+        })
+        .collect();
+    if new.is_empty() {
+        return Verdict::Accept { warnings };
+    }
+
+    let placement = match policy.remedy() {
+        Remedy::Convert(placement) if new.iter().all(Finding::convertible) => placement,
+        _ => {
+            return Verdict::Reject {
+                message: rejection_message(&new, workload.path),
+                warnings,
+            };
+        }
+    };
+    let Some(plan) = MovePlan::for_findings(&new, placement) else {
+        return Verdict::Accept { warnings };
+    };
+    match plan.apply(&mut object, workload.path) {
+        Ok(moved) => converted(object, moved, workload.path, placement, warnings),
+        Err(error) => Verdict::Reject {
+            message: format!("sidecar placement could not be converted: {error}"),
+            warnings,
+        },
+    }
+}
+
+fn is_mirror_pod(object: &Value) -> bool {
+    object
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+        .is_some_and(|annotations| annotations.contains_key(MIRROR_POD_ANNOTATION))
+}
+
+/// On UPDATE, a problem the old object already had does not block the update: rejecting it would break unrelated
+/// edits (labels, scaling), and converting it would start a rollout nobody asked for.
+fn split_pre_existing(
+    findings: Vec<Finding>,
+    old_object: &Value,
+    path: PodSpecPath,
+    policy: &Policy,
+) -> (Vec<Finding>, Vec<Finding>) {
+    let old_findings = old_object
+        .pointer(path.pointer())
+        .and_then(|spec| rules::inspect(spec, path, policy).ok())
+        .unwrap_or_default();
+    let old_keys: HashSet<_> = old_findings.iter().map(Finding::key).collect();
+    findings.into_iter().partition(|f| !old_keys.contains(&f.key()))
+}
+
+fn rejection_message(findings: &[Finding], path: PodSpecPath) -> String {
+    let problems: Vec<String> = findings.iter().map(|f| f.describe(path)).collect();
+    problems.join("; ")
+}
+
+fn converted(
+    object: Value,
+    moved: Vec<String>,
+    path: PodSpecPath,
+    placement: crate::settings::Placement,
+    mut warnings: Vec<String>,
+) -> Verdict {
+    warnings.extend(
+        moved
+            .iter()
+            .map(|name| format!("moved container '{name}' to initContainers as a native sidecar")),
+    );
+    let summary = format!(
+        "{} moved from {path}.containers to {path}.initContainers with restartPolicy: Always ({})",
+        moved.join(", "),
+        placement.as_str(),
+        path = path.display(),
+    );
+    Verdict::Mutate {
+        object,
+        warnings,
+        audit_annotations: BTreeMap::from([(AUDIT_MOVED_SIDECARS.to_owned(), summary)]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{Placement, Settings};
+    use rstest::rstest;
+    use serde_json::json;
+
+    fn policy(mutate: bool, restrict: bool) -> Policy {
+        Settings {
+            sidecar_images: vec!["hashicorp/vault".into()],
+            sidecar_container_names: vec!["log-shipper".into()],
+            restrict_native_sidecars: restrict,
+            mutate,
+            placement: Placement::AfterInitContainers,
+        }
+        .compile()
+        .expect("valid settings")
+    }
+
+    fn deployment(containers: Value) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+               "spec": {"template": {"spec": {"containers": containers}}}})
+    }
+
+    fn pod(containers: Value) -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": containers}})
+    }
+
+    fn app() -> Value {
+        json!({"name": "app", "image": "nginx"})
+    }
+
+    fn agent() -> Value {
+        json!({"name": "vault-agent", "image": "hashicorp/vault:1.15"})
+    }
+
+    fn request(object: Value, operation: Operation, old: Value) -> AdmissionRequest {
+        AdmissionRequest::for_manifest(object, operation, old)
+    }
+
+    fn decide(object: Value, operation: Operation, old: Value, policy: &Policy) -> Verdict {
+        evaluate(request(object, operation, old), policy)
+    }
+
+    #[rstest]
+    #[case::delete(Operation::Delete)]
+    #[case::connect(Operation::Connect)]
+    fn non_changing_operations_are_not_checked(#[case] operation: Operation) {
+        let verdict = decide(
+            deployment(json!([app(), agent()])),
+            operation,
+            Value::Null,
+            &policy(false, false),
+        );
+        assert_eq!(verdict, Verdict::accept());
+    }
+
+    #[test]
+    fn subresources_are_not_checked() {
+        let mut request = request(pod(json!([app(), agent()])), Operation::Update, Value::Null);
+        request.sub_resource = Some("status".into());
+        assert_eq!(evaluate(request, &policy(false, false)), Verdict::accept());
+    }
+
+    #[test]
+    fn mirror_pods_are_not_checked() {
+        let mut object = pod(json!([app(), agent()]));
+        object["metadata"]["annotations"] = json!({"kubernetes.io/config.mirror": "abc"});
+        assert_eq!(
+            decide(object, Operation::Create, Value::Null, &policy(false, false)),
+            Verdict::accept()
+        );
+    }
+
+    #[test]
+    fn create_with_legacy_sidecar_is_rejected_with_the_fix() {
+        let verdict = decide(
+            deployment(json!([app(), agent()])),
+            Operation::Create,
+            Value::Null,
+            &policy(false, false),
+        );
+        assert_eq!(
+            verdict.message(),
+            Some(
+                "container 'vault-agent' (image 'hashicorp/vault:1.15') at spec.template.spec.containers[1] is a \
+                 sidecar placed as a co-located container: declare it in spec.template.spec.initContainers with \
+                 `restartPolicy: Always` (native sidecar, Kubernetes 1.29+)"
+            )
+        );
+    }
+
+    #[test]
+    fn update_with_pre_existing_violation_is_accepted_with_a_warning() {
+        let old = deployment(json!([app(), agent()]));
+        let mut new = old.clone();
+        new["metadata"]["labels"] = json!({"team": "a"});
+        let verdict = decide(new, Operation::Update, old, &policy(false, false));
+        assert!(verdict.is_accepted());
+        assert_eq!(verdict.warnings().len(), 1);
+        assert!(verdict.warnings()[0].ends_with("(already so before this update; not blocking it)"));
+    }
+
+    #[test]
+    fn update_adding_a_violation_is_rejected() {
+        let old = deployment(json!([app()]));
+        let new = deployment(json!([app(), agent()]));
+        let verdict = decide(new, Operation::Update, old, &policy(false, false));
+        assert!(verdict.message().is_some_and(|m| m.contains("'vault-agent'")));
+    }
+
+    #[rstest]
+    #[case::pod(pod(json!([app(), agent()])))]
+    #[case::job(json!({"apiVersion": "batch/v1", "kind": "Job", "spec": {"template": {"spec": {"containers": [app(), agent()]}}}}))]
+    fn immutable_containers_are_accepted_on_update(#[case] object: Value) {
+        let verdict = decide(object, Operation::Update, Value::Null, &policy(true, false));
+        assert_eq!(verdict, Verdict::accept());
+    }
+
+    #[test]
+    fn unknown_kinds_are_accepted_with_a_warning() {
+        let verdict = decide(
+            json!({"apiVersion": "v1", "kind": "ConfigMap"}),
+            Operation::Create,
+            Value::Null,
+            &policy(false, false),
+        );
+        assert_eq!(
+            verdict.warnings(),
+            ["sidecar placement not checked: kind 'ConfigMap' (group '') carries no pod template this policy knows"]
+        );
+    }
+
+    #[test]
+    fn object_without_pod_spec_is_accepted() {
+        let object = json!({"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"replicas": 1}});
+        assert_eq!(
+            decide(object, Operation::Create, Value::Null, &policy(false, false)),
+            Verdict::accept()
+        );
+    }
+
+    #[test]
+    fn create_without_object_is_rejected_clearly() {
+        let mut request = request(pod(json!([app()])), Operation::Create, Value::Null);
+        request.object = Value::Null;
+        let verdict = evaluate(request, &policy(false, false));
+        assert_eq!(
+            verdict.message(),
+            Some("malformed admission request: CREATE Pod without an object to check")
+        );
+    }
+
+    #[test]
+    fn malformed_containers_are_rejected_clearly() {
+        let verdict = decide(
+            pod(json!("nope")),
+            Operation::Create,
+            Value::Null,
+            &policy(false, false),
+        );
+        assert_eq!(
+            verdict.message(),
+            Some("malformed Pod: spec.containers must be a list of containers")
+        );
+    }
+
+    #[test]
+    fn mutation_moves_and_warns() {
+        let verdict = decide(
+            deployment(json!([app(), agent()])),
+            Operation::Create,
+            Value::Null,
+            &policy(true, false),
+        );
+        let Verdict::Mutate {
+            object,
+            warnings,
+            audit_annotations,
+        } = verdict
+        else {
+            panic!("expected a mutation, got {verdict:?}");
+        };
+        let mut expected = deployment(json!([app()]));
+        expected["spec"]["template"]["spec"]["initContainers"] =
+            json!([{"name": "vault-agent", "image": "hashicorp/vault:1.15", "restartPolicy": "Always"}]);
+        assert_eq!(object, expected);
+        assert_eq!(
+            warnings,
+            ["moved container 'vault-agent' to initContainers as a native sidecar"]
+        );
+        assert_eq!(
+            audit_annotations[AUDIT_MOVED_SIDECARS],
+            "vault-agent moved from spec.template.spec.containers to spec.template.spec.initContainers with \
+             restartPolicy: Always (afterInitContainers)"
+        );
+    }
+
+    #[test]
+    fn mutation_is_refused_when_something_cannot_be_fixed() {
+        let mut object = deployment(json!([app(), agent()]));
+        object["spec"]["template"]["spec"]["initContainers"] =
+            json!([{"name": "rogue", "image": "evil/miner", "restartPolicy": "Always"}]);
+        let verdict = decide(object, Operation::Create, Value::Null, &policy(true, true));
+        let message = verdict.message().expect("rejected");
+        assert!(message.contains("container 'vault-agent'"), "{message}");
+        assert!(
+            message.contains("native sidecar not approved: container 'rogue'"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn mutation_of_a_blocked_sidecar_explains_why() {
+        let mut blocked = agent();
+        blocked["restartPolicy"] = json!("Never");
+        let verdict = decide(
+            deployment(json!([app(), blocked])),
+            Operation::Create,
+            Value::Null,
+            &policy(true, false),
+        );
+        assert!(
+            verdict
+                .message()
+                .is_some_and(|m| m.contains("was not converted because it sets `restartPolicy: Never`"))
+        );
+    }
+
+    #[test]
+    fn mutation_on_update_leaves_pre_existing_sidecars_alone() {
+        let old = deployment(json!([app(), agent()]));
+        let mut new = old.clone();
+        new["metadata"]["labels"] = json!({"team": "a"});
+        let verdict = decide(new, Operation::Update, old, &policy(true, false));
+        assert!(matches!(verdict, Verdict::Accept { .. }), "{verdict:?}");
+    }
+
+    #[test]
+    fn mutated_object_is_idempotent() {
+        let policy = policy(true, false);
+        let verdict = decide(
+            deployment(json!([app(), agent()])),
+            Operation::Create,
+            Value::Null,
+            &policy,
+        );
+        let object = verdict.mutated_object().expect("mutated").clone();
+        assert_eq!(
+            decide(object, Operation::Create, Value::Null, &policy),
+            Verdict::accept()
+        );
+    }
+}

@@ -1,0 +1,94 @@
+//! The waPC entry points Kubewarden calls: they only translate between the host's JSON and the core.
+
+use kubewarden_policy_sdk::protocol_version_guest;
+use kubewarden_policy_sdk::response::ValidationResponse;
+use kubewarden_policy_sdk::settings::SettingsValidationResponse;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use wapc_guest::{CallResult, register_function};
+
+use crate::admission::{AdmissionRequest, evaluate};
+use crate::settings::{Policy, Settings, SettingsError};
+use crate::verdict::Verdict;
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wapc_init() {
+    register_function("validate", validate);
+    register_function("validate_settings", validate_settings);
+    register_function("protocol_version", protocol_version_guest);
+}
+
+/// `{"request": AdmissionRequest, "settings": {...}}`, read in one pass; the settings stay raw text until the
+/// request itself was readable.
+#[derive(Deserialize)]
+struct Payload<'a> {
+    request: AdmissionRequest,
+    #[serde(borrow, default)]
+    settings: Option<&'a RawValue>,
+}
+
+fn validate(payload: &[u8]) -> CallResult {
+    Ok(serde_json::to_vec(&decide(payload))?)
+}
+
+/// Every input gets an answer: a payload that cannot be read is rejected with the reason, never turned into a waPC
+/// error (which the host reports as an opaque HTTP 500).
+fn decide(payload: &[u8]) -> ValidationResponse {
+    let Payload { request, settings } = match serde_json::from_slice(payload) {
+        Ok(payload) => payload,
+        Err(error) => return rejection(format!("malformed admission request: {error}")),
+    };
+    let policy = match compile(settings.map_or(&b""[..], |raw| raw.get().as_bytes())) {
+        Ok(policy) => policy,
+        Err(error) => return rejection(format!("the policy's settings are not valid: {error}")),
+    };
+    response(evaluate(request, &policy))
+}
+
+fn compile(settings: &[u8]) -> Result<Policy, SettingsError> {
+    Settings::from_json(settings)?.compile()
+}
+
+fn validate_settings(payload: &[u8]) -> CallResult {
+    let response = match compile(payload) {
+        Ok(_) => SettingsValidationResponse {
+            valid: true,
+            message: None,
+        },
+        Err(error) => SettingsValidationResponse {
+            valid: false,
+            message: Some(error.to_string()),
+        },
+    };
+    Ok(serde_json::to_vec(&response)?)
+}
+
+fn rejection(message: String) -> ValidationResponse {
+    response(Verdict::reject(message))
+}
+
+fn response(verdict: Verdict) -> ValidationResponse {
+    let (accepted, message, mutated_object, audit_annotations, warnings) = match verdict {
+        Verdict::Accept { warnings } => (true, None, None, None, warnings),
+        Verdict::Reject { message, warnings } => (false, Some(message), None, None, warnings),
+        Verdict::Mutate {
+            object,
+            warnings,
+            audit_annotations,
+        } => (
+            true,
+            None,
+            Some(object),
+            Some(audit_annotations.into_iter().collect()),
+            warnings,
+        ),
+    };
+    ValidationResponse {
+        accepted,
+        message,
+        code: None,
+        mutated_object,
+        audit_annotations,
+        warnings: (!warnings.is_empty()).then_some(warnings),
+    }
+}
