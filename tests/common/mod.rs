@@ -1,0 +1,430 @@
+//! Shared by the wasm-host integration tests: the policy module loaded once per test binary, the fixtures of
+//! `tests/data`, the expected message texts, and the API server's pod spec rules that every mutated object must
+//! satisfy.
+//!
+//! Every call to the policy goes through [`validate`] / [`try_validate`]: whenever the policy answers with a mutated
+//! object, that object is checked against the API server's rules ([`assert_valid_pod_spec`]) and the patch the host
+//! would send is checked to touch nothing but the two container lists. No test can obtain a mutated object without
+//! these checks.
+
+// Each test binary uses a different part of this module.
+#![allow(dead_code)]
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::mpsc::{self, Sender};
+use std::thread;
+
+use policy_host::{HostError, PolicyHost, SettingsValidationResponse, ValidationResponse, policy_wasm};
+use serde_json::{Value, json};
+
+// ---------------------------------------------------------------------------------------------------------------
+// The policy module, behind one host thread per test binary.
+//
+// `PolicyHost` is neither `Send` nor `Sync`, and libtest runs every test on its own thread: the host lives on a
+// dedicated thread, compiled once, and tests hand it their calls. Calls are milliseconds; compiling the module is
+// the expensive part.
+
+type Job = Box<dyn FnOnce(&PolicyHost) + Send>;
+
+fn host_thread() -> &'static Sender<Job> {
+    static HOST: OnceLock<Sender<Job>> = OnceLock::new();
+    HOST.get_or_init(|| {
+        let (jobs, inbox) = mpsc::channel::<Job>();
+        let (ready, loaded) = mpsc::channel::<Result<(), String>>();
+        thread::Builder::new()
+            .name("policy-host".into())
+            .spawn(move || {
+                let host = match policy_wasm().and_then(PolicyHost::from_file) {
+                    Ok(host) => host,
+                    Err(error) => {
+                        let _ = ready.send(Err(error.to_string()));
+                        return;
+                    }
+                };
+                let _ = ready.send(Ok(()));
+                for job in inbox {
+                    job(&host);
+                }
+            })
+            .expect("cannot start the policy host thread");
+        match loaded.recv() {
+            Ok(Ok(())) => jobs,
+            Ok(Err(error)) => panic!("cannot load the release policy module: {error}"),
+            Err(_) => panic!("the policy host thread died while loading the module"),
+        }
+    })
+}
+
+/// Runs `call` against the policy module; a host error (guest error, trap, unreadable answer) comes back as text.
+pub fn on_host<T: Send + 'static>(
+    call: impl FnOnce(&PolicyHost) -> Result<T, HostError> + Send + 'static,
+) -> Result<T, String> {
+    let (answer, result) = mpsc::channel();
+    host_thread()
+        .send(Box::new(move |host| {
+            let _ = answer.send(call(host).map_err(|error| error.to_string()));
+        }))
+        .expect("the policy host thread is gone");
+    result.recv().expect("the policy host thread stopped while answering")
+}
+
+/// `validate` through the module; `Err` only when the host reports a failure (which Kubewarden turns into an HTTP
+/// 500). A mutated answer has passed [`check_mutation`].
+pub fn try_validate(request: &Value, settings: &Value) -> Result<ValidationResponse, String> {
+    let (owned_request, owned_settings) = (request.clone(), settings.clone());
+    let response = on_host(move |host| host.validate(&owned_request, &owned_settings))?;
+    if response.mutated_object.is_some() {
+        check_mutation(request, &response);
+    }
+    Ok(response)
+}
+
+/// `validate` through the module; a host error fails the test.
+pub fn validate(request: &Value, settings: &Value) -> ValidationResponse {
+    try_validate(request, settings)
+        .unwrap_or_else(|error| panic!("the host failed instead of answering (HTTP 500 in a cluster): {error}"))
+}
+
+/// `validate` with arbitrary bytes; the answer must be the SDK's JSON `ValidationResponse`.
+pub fn validate_bytes(payload: &[u8]) -> ValidationResponse {
+    let payload = payload.to_vec();
+    let answer = on_host(move |host| host.validate_raw(&payload))
+        .unwrap_or_else(|error| panic!("the host failed instead of answering (HTTP 500 in a cluster): {error}"));
+    serde_json::from_slice(&answer).unwrap_or_else(|error| {
+        panic!(
+            "the answer is not a ValidationResponse ({error}): {}",
+            String::from_utf8_lossy(&answer)
+        )
+    })
+}
+
+pub fn validate_settings(settings: &Value) -> SettingsValidationResponse {
+    let settings = settings.clone();
+    on_host(move |host| host.validate_settings(&settings))
+        .unwrap_or_else(|error| panic!("validate_settings failed instead of answering: {error}"))
+}
+
+pub fn validate_settings_bytes(payload: &[u8]) -> SettingsValidationResponse {
+    let payload = payload.to_vec();
+    let answer = on_host(move |host| host.validate_settings_raw(&payload))
+        .unwrap_or_else(|error| panic!("validate_settings failed instead of answering: {error}"));
+    serde_json::from_slice(&answer).unwrap_or_else(|error| {
+        panic!(
+            "the answer is not a SettingsValidationResponse ({error}): {}",
+            String::from_utf8_lossy(&answer)
+        )
+    })
+}
+
+pub fn protocol_version() -> String {
+    on_host(|host| host.protocol_version()).unwrap_or_else(|error| panic!("protocol_version failed: {error}"))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fixtures
+
+pub fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("data")
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// The AdmissionRequest `tests/data/requests/<name>.json`.
+pub fn fixture(name: &str) -> Value {
+    read_json(&data_dir().join("requests").join(format!("{name}.json")))
+}
+
+/// The fixture name of a path produced by `#[files("tests/data/requests/*.json")]`.
+pub fn fixture_name(path: &Path) -> String {
+    path.file_stem()
+        .and_then(|stem| stem.to_str())
+        .expect("fixture file name")
+        .to_owned()
+}
+
+/// Every fixture name, sorted.
+pub fn fixture_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(data_dir().join("requests"))
+        .expect("tests/data/requests")
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .map(|path| fixture_name(&path))
+        .collect();
+    names.sort();
+    names
+}
+
+/// `tests/data/settings.json`: validation mode.
+pub fn settings() -> Value {
+    read_json(&data_dir().join("settings.json"))
+}
+
+/// `tests/data/settings-mutate.json`: the same sidecars, `mutate: true`, default placement.
+pub fn mutate_settings() -> Value {
+    read_json(&data_dir().join("settings-mutate.json"))
+}
+
+/// `settings` with `key` set to `value`.
+pub fn with(mut settings: Value, key: &str, value: Value) -> Value {
+    settings[key] = value;
+    settings
+}
+
+/// `request` with another object (for UPDATE, `oldObject` stays the same).
+pub fn with_object(request: &Value, object: Value) -> Value {
+    let mut request = request.clone();
+    request["object"] = object;
+    request
+}
+
+/// Where the request's kind keeps its pod spec, as a JSON pointer.
+pub fn pod_spec_pointer(request: &Value) -> &'static str {
+    match request.pointer("/kind/kind").and_then(Value::as_str) {
+        Some("Pod") => "/spec",
+        Some("CronJob") => "/spec/jobTemplate/spec/template/spec",
+        _ => "/spec/template/spec",
+    }
+}
+
+/// The pod spec of the request's object.
+pub fn pod_spec(request: &Value) -> &Value {
+    request["object"]
+        .pointer(pod_spec_pointer(request))
+        .expect("the fixture has a pod spec")
+}
+
+/// The container called `name` in `list` (`containers` / `initContainers`) of the request's object.
+pub fn container<'a>(request: &'a Value, list: &str, name: &str) -> &'a Value {
+    pod_spec(request)[list]
+        .as_array()
+        .and_then(|items| items.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no container '{name}' in {list}"))
+}
+
+/// The legacy sidecar `name` of the request's `containers` as the mutation must insert it: verbatim, plus
+/// `restartPolicy: Always`.
+pub fn as_native(request: &Value, name: &str) -> Value {
+    let mut container = container(request, "containers", name).clone();
+    container["restartPolicy"] = json!("Always");
+    container
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Expected messages (the policy's wording, written out once)
+
+/// The rejection (and pre-existing warning) text for a legacy sidecar.
+pub fn co_located(name: &str, image: &str, spec: &str, index: usize) -> String {
+    format!(
+        "container '{name}' (image '{image}') at {spec}.containers[{index}] is a sidecar placed as a co-located \
+         container: declare it in {spec}.initContainers with `restartPolicy: Always` (native sidecar, Kubernetes 1.29+)"
+    )
+}
+
+/// The warning for a legacy sidecar that an UPDATE did not add.
+pub fn pre_existing(name: &str, image: &str, spec: &str, index: usize) -> String {
+    format!(
+        "{} (already so before this update; not blocking it)",
+        co_located(name, image, spec, index)
+    )
+}
+
+/// The rejection text for a native sidecar matching neither list (`restrictNativeSidecars`).
+pub fn unapproved(name: &str, image: &str, spec: &str, index: usize) -> String {
+    format!(
+        "native sidecar not approved: container '{name}' (image '{image}') at {spec}.initContainers[{index}] has \
+         `restartPolicy: Always` but matches neither sidecarImages nor sidecarContainerNames: add its image or name \
+         to the policy settings, or declare it in {spec}.containers"
+    )
+}
+
+/// The rejection text for a legacy sidecar whose own settings forbid converting it; `because` is the reason.
+pub fn not_converted(name: &str, image: &str, spec: &str, index: usize, because: &str) -> String {
+    format!(
+        "container '{name}' (image '{image}') at {spec}.containers[{index}] is a sidecar placed as a co-located \
+         container and was not converted because {because}: remove that setting and declare it in \
+         {spec}.initContainers with `restartPolicy: Always` (native sidecar, Kubernetes 1.29+)"
+    )
+}
+
+pub fn moved_warning(name: &str) -> String {
+    format!("moved container '{name}' to initContainers as a native sidecar")
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decisions
+
+/// Accepted, unchanged, with exactly these warnings.
+#[track_caller]
+pub fn assert_accepted(response: &ValidationResponse, warnings: &[&str]) {
+    assert!(response.accepted, "expected an acceptance, got {response:#?}");
+    assert_eq!(response.message, None, "an acceptance carries no message");
+    assert_eq!(response.mutated_object, None, "expected no mutation, got {response:#?}");
+    assert_eq!(response.audit_annotations, None);
+    assert_eq!(response.warnings(), warnings);
+}
+
+/// Rejected with exactly this message and these warnings.
+#[track_caller]
+pub fn assert_rejected(response: &ValidationResponse, message: &str, warnings: &[&str]) {
+    assert!(!response.accepted, "expected a rejection, got {response:#?}");
+    assert_eq!(response.message.as_deref(), Some(message));
+    assert_eq!(response.mutated_object, None, "a rejection carries no object");
+    assert_eq!(response.warnings(), warnings);
+}
+
+/// A mutation, as the API server would receive it.
+#[derive(Debug)]
+pub struct Mutation {
+    pub object: Value,
+    /// `json_patch::diff(request.object, mutated_object)`, as JSON.
+    pub patch: Value,
+    pub warnings: Vec<String>,
+    pub audit_annotations: Vec<(String, String)>,
+}
+
+/// The answer must be a mutation; returns it, checked by [`check_mutation`].
+#[track_caller]
+pub fn expect_mutation(request: &Value, response: &ValidationResponse) -> Mutation {
+    assert!(
+        response.accepted && response.mutated_object.is_some(),
+        "expected a mutation, got {response:#?}"
+    );
+    check_mutation(request, response)
+}
+
+/// What every mutated answer must satisfy: accepted without a message, the object valid for the API server, and a
+/// patch that only touches `containers` and `initContainers` of the pod spec.
+#[track_caller]
+fn check_mutation(request: &Value, response: &ValidationResponse) -> Mutation {
+    assert!(response.accepted, "a mutation is an acceptance: {response:#?}");
+    assert_eq!(response.message, None);
+    let object = response.mutated_object.clone().expect("a mutated object");
+    let pointer = pod_spec_pointer(request);
+    assert_valid_pod_spec(&object, pointer);
+
+    let patch = serde_json::to_value(json_patch::diff(&request["object"], &object)).expect("patch as JSON");
+    let containers = format!("{pointer}/containers");
+    let init_containers = format!("{pointer}/initContainers");
+    for operation in patch.as_array().expect("a patch is a list") {
+        let path = operation["path"].as_str().expect("every operation has a path");
+        let on_a_list = [&containers, &init_containers]
+            .iter()
+            .any(|list| path == list.as_str() || path.starts_with(&format!("{list}/")));
+        assert!(
+            on_a_list,
+            "the patch touches {path}, outside the container lists: {operation}"
+        );
+    }
+
+    let mut reapplied = request["object"].clone();
+    json_patch::patch(&mut reapplied, &json_patch::diff(&request["object"], &object)).expect("the patch applies");
+    assert_eq!(reapplied, object, "the patch reproduces the mutated object");
+
+    Mutation {
+        object,
+        patch,
+        warnings: response.warnings().to_vec(),
+        audit_annotations: response
+            .audit_annotations
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The API server's pod spec rules a mutation must respect (pkg/apis/core/validation), written once.
+
+const PROBES_AND_LIFECYCLE: [&str; 4] = ["livenessProbe", "readinessProbe", "startupProbe", "lifecycle"];
+
+/// Container names are DNS-1123 labels: at most 63 lowercase alphanumerics or '-', starting and ending with an
+/// alphanumeric.
+pub fn is_dns1123_label(name: &str) -> bool {
+    let alphanumeric = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    !name.is_empty()
+        && name.len() <= 63
+        && name.chars().all(|c| alphanumeric(c) || c == '-')
+        && name.starts_with(alphanumeric)
+        && name.ends_with(alphanumeric)
+}
+
+/// Panics with every rule the pod spec at `pointer` in `object` breaks: `containers` a non-empty list; names
+/// DNS-1123 labels, unique across `containers`, `initContainers` and `ephemeralContainers`; on init containers,
+/// `restartPolicy` only `Always`, and probes or `lifecycle` only with `restartPolicy: Always`.
+#[track_caller]
+pub fn assert_valid_pod_spec(object: &Value, pointer: &str) {
+    let spec = object
+        .pointer(pointer)
+        .and_then(Value::as_object)
+        .unwrap_or_else(|| panic!("no pod spec object at {pointer}"));
+    let mut problems = Vec::new();
+    let list = |field: &str| -> Vec<Value> {
+        match spec.get(field) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items.clone(),
+            Some(other) => panic!("{pointer}/{field} is not a list: {other}"),
+        }
+    };
+    let containers = list("containers");
+    let init_containers = list("initContainers");
+    let ephemeral = list("ephemeralContainers");
+
+    if containers.is_empty() {
+        problems.push(format!("{pointer}/containers: Required value (must not be empty)"));
+    }
+
+    let mut seen = HashSet::new();
+    for (field, items) in [
+        ("containers", &containers),
+        ("initContainers", &init_containers),
+        ("ephemeralContainers", &ephemeral),
+    ] {
+        for (index, container) in items.iter().enumerate() {
+            let at = format!("{pointer}/{field}/{index}");
+            match container["name"].as_str() {
+                None => problems.push(format!("{at}/name: Required value")),
+                Some(name) if !is_dns1123_label(name) => {
+                    problems.push(format!("{at}/name: Invalid value {name:?}: not a DNS-1123 label"))
+                }
+                Some(name) if !seen.insert(name.to_owned()) => {
+                    problems.push(format!("{at}/name: Duplicate value {name:?}"))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    for (index, container) in init_containers.iter().enumerate() {
+        let at = format!("{pointer}/initContainers/{index}");
+        let restart_policy = &container["restartPolicy"];
+        match restart_policy {
+            Value::Null => {}
+            Value::String(policy) if policy == "Always" => {}
+            other => problems.push(format!(
+                "{at}/restartPolicy: Unsupported value {other}: supported: \"Always\""
+            )),
+        }
+        if restart_policy.as_str() != Some("Always") {
+            for field in PROBES_AND_LIFECYCLE {
+                if !container[field].is_null() {
+                    problems.push(format!(
+                        "{at}/{field}: Forbidden: may not be set for init containers without restartPolicy=Always"
+                    ));
+                }
+            }
+        }
+    }
+
+    assert!(
+        problems.is_empty(),
+        "the API server would refuse this pod spec:\n  {}\n{}",
+        problems.join("\n  "),
+        serde_json::to_string_pretty(&Value::Object(spec.clone())).unwrap_or_default()
+    );
+}
