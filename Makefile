@@ -35,11 +35,29 @@ wasm-tests: policy.wasm
 	POLICY_WASM=$(CURDIR)/policy.wasm cargo test --workspace --tests
 
 .PHONY: test
-test: fmt lint unit-tests wasm-tests
+test: fmt lint unit-tests wasm-tests browser-tests
 
 .PHONY: run
 run: policy.wasm
 	@cargo run --quiet -p policy-host --bin run -- --wasm policy.wasm --settings tests/data/settings.json tests/data/requests/*.json
+
+# `make bench`: the release policy.wasm against the floor module (bench/floor) in wasmtime, as pods grow; prints the
+# markdown report that BENCHMARKS.md keeps. BENCH_ARGS passes flags to the runner (--quick, --sizes 3,30, ...).
+FLOOR_MODULE := target/$(WASM_TARGET)/release/bench_floor.wasm
+BENCH_ARGS ?=
+CRITERION_ARGS ?=
+
+.PHONY: bench
+bench: | wasm-target
+	cargo build --release --target $(WASM_TARGET) -p sidecar-placement-policy --lib
+	cargo build --release --target $(WASM_TARGET) -p bench-floor
+	cargo run --quiet --profile bench-native -p sidecar-bench --bin sidecar-bench -- \
+	  --policy $(MODULE) --floor $(FLOOR_MODULE) $(BENCH_ARGS)
+
+# `make bench-core`: criterion benches of the native core (image matching, evaluate on 300/3000 containers).
+.PHONY: bench-core
+bench-core:
+	cargo bench --profile bench-native -p sidecar-bench --features criterion --bench core -- $(CRITERION_ARGS)
 
 .PHONY: clean
 clean:
@@ -109,3 +127,78 @@ artifacthub-pkg.yml: metadata.yml questions-ui.yml Cargo.toml
 push: annotated-policy.wasm
 	$(call need-kwctl,push the policy to $(REGISTRY))
 	$(KWCTL) push annotated-policy.wasm $(REGISTRY):v$(VERSION)
+
+# ---- The policy in the browser: web/ (wasm-bindgen API + playground page) -------------------------------------
+# `make playground` builds web/dist (static files) and serves it on 127.0.0.1:$(PLAYGROUND_PORT);
+# `make browser-tests` drives it in Debian's headless Chromium (part of `make test`).
+WEB_TARGET := wasm32-unknown-unknown
+WEB_DIST := web/dist
+WEB_PKG := $(WEB_DIST)/pkg
+WEB_MODULE := target/$(WEB_TARGET)/release/sidecar_placement_web.wasm
+WEB_WASM := $(WEB_PKG)/sidecar_placement_web_bg.wasm
+WEB_SOURCES := $(shell find src web/src -name '*.rs') Cargo.toml Cargo.lock web/Cargo.toml
+# wasm-bindgen-cli must be exactly the wasm-bindgen crate's version, which Cargo.lock pins.
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
+WASM_BINDGEN ?= wasm-bindgen
+WASM_OPT ?= wasm-opt
+CHROMIUM ?= /usr/bin/chromium
+PLAYGROUND_PORT ?= 8080
+
+.PHONY: web-target
+web-target:
+	@rustup target list --installed | grep -qx '$(WEB_TARGET)' || rustup target add $(WEB_TARGET)
+
+# `--locked` first; when its lockfile names a release the registry no longer serves (webpki-roots 1.0.11 for
+# 0.2.130), the same version is installed with freshly resolved dependencies.
+.PHONY: wasm-bindgen-cli
+wasm-bindgen-cli:
+	@if [ -z "$(WASM_BINDGEN_VERSION)" ]; then echo "error: no wasm-bindgen in Cargo.lock" >&2; exit 1; fi
+	@if [ "$$($(WASM_BINDGEN) --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
+	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION), the wasm-bindgen version in Cargo.lock (takes minutes)"; \
+	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --locked \
+	  || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
+	fi
+
+# Release profile (size-optimized). strip=false keeps the target_features section wasm-bindgen reads; wasm-bindgen
+# then removes names and producers. wasm-opt runs only from binaryen $(WASM_OPT_MIN_VERSION) on: Debian 12's binaryen
+# 108 breaks wasm-bindgen's externref table (the page fails with "WebAssembly.Table.set(): Argument 1 is invalid"),
+# and a good one saves ~10% raw but nothing gzipped (measured: see web/README.md), so it is not required.
+WASM_OPT_MIN_VERSION ?= 132
+$(WEB_WASM): $(WEB_SOURCES) | web-target wasm-bindgen-cli
+	CARGO_PROFILE_RELEASE_STRIP=false cargo build --target $(WEB_TARGET) --release -p sidecar-placement-web --lib
+	rm -rf $(WEB_PKG)
+	$(WASM_BINDGEN) --target web --no-typescript --remove-name-section --remove-producers-section \
+	  --out-dir $(WEB_PKG) $(WEB_MODULE)
+	@version=$$($(WASM_OPT) --version 2>/dev/null | sed -n 's/^wasm-opt version \([0-9]*\).*/\1/p'); \
+	if [ -z "$$version" ]; then echo "wasm-opt not found: the module is not post-optimized (optional)"; \
+	elif [ "$$version" -lt $(WASM_OPT_MIN_VERSION) ]; then \
+	  echo "wasm-opt $$version is older than $(WASM_OPT_MIN_VERSION) and breaks wasm-bindgen's output: skipped"; \
+	else set -x; $(WASM_OPT) -Oz --strip-debug --strip-producers --strip-target-features $(WEB_WASM) -o $(WEB_WASM).opt \
+	  && mv $(WEB_WASM).opt $(WEB_WASM); fi
+
+.PHONY: web-dist
+web-dist: $(WEB_WASM)
+	cp -r web/www/. $(WEB_DIST)/
+	@echo "$(WEB_DIST): browser module $$(wc -c < $(WEB_WASM)) bytes ($$(gzip -9c $(WEB_WASM) | wc -c) gzipped)"
+
+.PHONY: playground
+playground: web-dist
+	@echo "playground: http://127.0.0.1:$(PLAYGROUND_PORT)/ (Ctrl-C stops it)"
+	python3 -m http.server --bind 127.0.0.1 $(PLAYGROUND_PORT) --directory $(WEB_DIST)
+
+.PHONY: web-test
+web-test:
+	cargo test -p sidecar-placement-web
+
+# Headless Chromium (Debian's chromium + chromium-driver) through playwright-core; never downloads a browser.
+.PHONY: need-chromium
+need-chromium:
+	@test -x "$(CHROMIUM)" || { \
+	  echo "error: $(CHROMIUM) not found: the browser test runs Debian's Chromium." >&2; \
+	  echo "  apt-get update && apt-get install -y chromium chromium-driver   (or set CHROMIUM=/path/to/chromium)" >&2; \
+	  exit 1; }
+
+.PHONY: browser-tests
+browser-tests: need-chromium web-dist
+	@test -d web/node_modules/playwright-core || (cd web && npm ci --no-audit --no-fund)
+	cd web && CHROMIUM="$(CHROMIUM)" node --test browser-test/

@@ -1,0 +1,278 @@
+//! The report: markdown tables, and PASS/FAIL per target of issue 5.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use crate::payload::{IMAGE_PATTERNS, Variant};
+use crate::{Report, SizeRun};
+
+/// `validate` and reject may cost at most this many times the floor.
+pub const VALIDATE_LIMIT: f64 = 1.5;
+/// A mutation returns the whole object: it may cost at most this many times the floor.
+pub const MUTATE_LIMIT: f64 = 2.5;
+/// Per-container cost at 3000 containers against 300: linear growth keeps it near 1 (a quadratic step makes it ~10).
+pub const GROWTH_LIMIT: f64 = 1.5;
+/// `policy.wasm` with the size-optimized release profile: 400 KB.
+pub const SIZE_LIMIT: usize = 400_000;
+/// The sizes the growth target compares.
+const GROWTH_FROM: usize = 300;
+const GROWTH_TO: usize = 3000;
+
+/// One target and how the run fared.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    /// `None` when this run did not measure it (sizes left out).
+    pub pass: Option<bool>,
+    pub detail: String,
+}
+
+impl Target {
+    fn verdict(&self) -> &'static str {
+        match self.pass {
+            Some(true) => "PASS",
+            Some(false) => "FAIL",
+            None => "SKIP",
+        }
+    }
+}
+
+/// The targets, evaluated on `report`.
+pub fn targets(report: &Report) -> Vec<Target> {
+    let mut targets = Vec::new();
+    for (variant, limit) in [
+        (Variant::Validate, VALIDATE_LIMIT),
+        (Variant::Reject, VALIDATE_LIMIT),
+        (Variant::Mutate, MUTATE_LIMIT),
+    ] {
+        let worst = report
+            .sizes
+            .iter()
+            .map(|size| (size.containers, size.case(variant).ratio()))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        targets.push(Target {
+            name: format!("{} ≤ {limit}× floor at every size", variant.name()),
+            pass: worst.map(|(_, ratio)| ratio <= limit),
+            detail: worst.map_or_else(
+                || "no size run".to_owned(),
+                |(containers, ratio)| format!("worst {ratio:.2}× at {containers} containers"),
+            ),
+        });
+    }
+
+    let size = |containers| report.sizes.iter().find(|size| size.containers == containers);
+    let growth = match (size(GROWTH_FROM), size(GROWTH_TO)) {
+        (Some(from), Some(to)) => {
+            let ratios: Vec<(Variant, f64)> = Variant::ALL
+                .iter()
+                .map(|&variant| {
+                    (
+                        variant,
+                        per_container_growth(from, to, |s| s.case(variant).policy.median),
+                    )
+                })
+                .collect();
+            let floor = per_container_growth(from, to, |s| s.case(Variant::Validate).floor.median);
+            let worst = ratios.iter().map(|(_, r)| *r).fold(0.0, f64::max);
+            let listed: Vec<String> = ratios.iter().map(|(v, r)| format!("{} {r:.2}×", v.name())).collect();
+            Target {
+                name: format!(
+                    "linear growth: per-container cost at {GROWTH_TO} ≤ {GROWTH_LIMIT}× the one at {GROWTH_FROM} containers"
+                ),
+                pass: Some(worst <= GROWTH_LIMIT),
+                detail: format!("{} (floor {floor:.2}×)", listed.join(", ")),
+            }
+        }
+        _ => Target {
+            name: format!("linear growth ({GROWTH_FROM} vs {GROWTH_TO} containers)"),
+            pass: None,
+            detail: format!("needs sizes {GROWTH_FROM} and {GROWTH_TO}"),
+        },
+    };
+    targets.push(growth);
+
+    targets.push(Target {
+        name: format!("policy.wasm ≤ {} KB", SIZE_LIMIT / 1000),
+        pass: Some(report.policy.bytes <= SIZE_LIMIT),
+        detail: format!("{} bytes", thousands(report.policy.bytes)),
+    });
+    targets
+}
+
+/// (cost(to) / to) / (cost(from) / from).
+fn per_container_growth(from: &SizeRun, to: &SizeRun, cost: impl Fn(&SizeRun) -> Duration) -> f64 {
+    let per = |size: &SizeRun| cost(size).as_secs_f64() / size.containers as f64;
+    per(to) / per(from)
+}
+
+/// The whole report as markdown.
+pub fn markdown(report: &Report, machine: &str) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(w, "{machine}");
+    if report.quick {
+        let _ = writeln!(w, "**`--quick` run: a few iterations only, the figures are rough.**\n");
+    }
+    let _ = writeln!(
+        w,
+        "Settings: `sidecarImages` = {}; `mutate: false` for validate and reject, `true` for mutate.\n",
+        IMAGE_PATTERNS.map(|p| format!("`{p}`")).join(", ")
+    );
+
+    let _ = writeln!(w, "### `validate`, median time per request\n");
+    let _ = writeln!(
+        w,
+        "| containers | payload | floor | validate | × floor | reject | × floor | mutate | × floor |"
+    );
+    let _ = writeln!(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for size in &report.sizes {
+        let validate = size.case(Variant::Validate);
+        let reject = size.case(Variant::Reject);
+        let mutate = size.case(Variant::Mutate);
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | {:.2} | {} | {:.2} | {} | {:.2} |",
+            size.containers,
+            bytes(validate.payload_bytes),
+            duration(validate.floor.median),
+            duration(validate.policy.median),
+            validate.ratio(),
+            duration(reject.policy.median),
+            reject.ratio(),
+            duration(mutate.policy.median),
+            mutate.ratio(),
+        );
+    }
+    let _ = writeln!(
+        w,
+        "\nThe floor column is the floor on the validate payload; each ratio divides by the floor's median on that \
+         case's own payload (the reject and mutate payloads carry the vault-agent).\n"
+    );
+
+    let _ = writeln!(w, "### Spread\n");
+    let _ = writeln!(
+        w,
+        "| containers | case | payload bytes | iterations | floor median | floor p90 | policy median | policy p90 | × floor |"
+    );
+    let _ = writeln!(w, "|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+    for size in &report.sizes {
+        for case in &size.cases {
+            let _ = writeln!(
+                w,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2} |",
+                size.containers,
+                case.variant.name(),
+                thousands(case.payload_bytes),
+                size.iterations,
+                duration(case.floor.median),
+                duration(case.floor.p90),
+                duration(case.policy.median),
+                duration(case.policy.p90),
+                case.ratio(),
+            );
+        }
+    }
+
+    let _ = writeln!(w, "\n### Module\n");
+    let _ = writeln!(w, "| | policy.wasm | floor |");
+    let _ = writeln!(w, "|---|---:|---:|");
+    let (p, f) = (&report.policy, &report.floor);
+    let _ = writeln!(
+        w,
+        "| module size | {} B | {} B |",
+        thousands(p.bytes),
+        thousands(f.bytes)
+    );
+    let _ = writeln!(
+        w,
+        "| compile (`wasmtime::Module::new`), median | {} | {} |",
+        duration(p.compile),
+        duration(f.compile)
+    );
+    let _ = writeln!(
+        w,
+        "| load (`PolicyHost::from_bytes`: compile, instantiate, `wapc_init`), median | {} | {} |",
+        duration(p.load),
+        duration(f.load)
+    );
+    let _ = writeln!(
+        w,
+        "| `validate_settings`, median (p90) | {} ({}) | {} ({}) |",
+        duration(p.validate_settings.median),
+        duration(p.validate_settings.p90),
+        duration(f.validate_settings.median),
+        duration(f.validate_settings.p90)
+    );
+    let _ = writeln!(
+        w,
+        "| linear memory after `wapc_init` | {} | {} |",
+        bytes(p.memory_after_init),
+        bytes(f.memory_after_init)
+    );
+    for ((containers, policy), (_, floor)) in p.memory_after.iter().zip(&f.memory_after) {
+        let _ = writeln!(
+            w,
+            "| linear memory after the {containers}-container cases (peak so far) | {} | {} |",
+            bytes(*policy),
+            bytes(*floor)
+        );
+    }
+
+    let _ = writeln!(w, "\n### Targets\n");
+    for target in targets(report) {
+        let _ = writeln!(w, "- **{}** {}: {}", target.verdict(), target.name, target.detail);
+    }
+    out
+}
+
+/// `12.3 µs`, `4.56 ms`, `1.23 s`.
+pub fn duration(d: Duration) -> String {
+    let micros = d.as_secs_f64() * 1e6;
+    if micros < 1_000.0 {
+        format!("{micros:.1} µs")
+    } else if micros < 1_000_000.0 {
+        format!("{:.2} ms", micros / 1e3)
+    } else {
+        format!("{:.2} s", micros / 1e6)
+    }
+}
+
+/// `812 B`, `12.3 KiB`, `4.56 MiB`.
+pub fn bytes(n: usize) -> String {
+    let n = n as f64;
+    if n < 1024.0 {
+        format!("{n} B")
+    } else if n < 1024.0 * 1024.0 {
+        format!("{:.1} KiB", n / 1024.0)
+    } else {
+        format!("{:.2} MiB", n / (1024.0 * 1024.0))
+    }
+}
+
+/// `276,636`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(thousands(276_636), "276,636");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(duration(Duration::from_nanos(12_345)), "12.3 µs");
+        assert_eq!(duration(Duration::from_micros(4_560)), "4.56 ms");
+        assert_eq!(bytes(2048), "2.0 KiB");
+    }
+}

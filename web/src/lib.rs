@@ -1,0 +1,41 @@
+//! The sidecar placement policy in the browser.
+//!
+//! The same core as the Kubewarden module (`sidecar-placement-policy` without its `kubewarden` feature) behind one
+//! JavaScript function:
+//!
+//! ```js
+//! import init, { evaluate } from "./sidecar_placement_web.js";
+//! await init();
+//! const r = evaluate(manifestYaml, settingsYaml, "CREATE"); // operation is optional
+//! r.accepted; r.message; r.warnings; r.settingsError; r.error; r.errorLine;
+//! r.mutatedManifest; r.patch; r.changedLines;
+//! ```
+//!
+//! Everything but the binding itself is plain Rust ([`evaluate`] returns an [`Outcome`]), tested natively.
+
+mod diff;
+mod document;
+mod outcome;
+mod yaml;
+
+pub use document::InputError;
+pub use outcome::{Decision, Outcome, evaluate};
+
+/// The wasm-bindgen export: [`evaluate`] with its [`Outcome`] handed over as a plain JS object.
+#[cfg(target_arch = "wasm32")]
+mod bindings {
+    use wasm_bindgen::prelude::*;
+
+    /// `evaluate(manifest, settings, operation?)`: manifest and settings are YAML or JSON text; `operation` is
+    /// `CREATE` (default), `UPDATE`, `DELETE` or `CONNECT`. Never throws: unreadable input comes back in `error` /
+    /// `settingsError`, with the line in `errorLine` / `settingsErrorLine`.
+    #[wasm_bindgen(js_name = evaluate)]
+    pub fn evaluate(manifest: &str, settings: &str, operation: Option<String>) -> JsValue {
+        let outcome = crate::evaluate(manifest, settings, operation.as_deref());
+        // JSON.parse builds plain objects and arrays; the record has only string keys, so serializing cannot fail.
+        match serde_json::to_string(&outcome) {
+            Ok(json) => js_sys::JSON::parse(&json).unwrap_or_else(|error| error),
+            Err(error) => JsValue::from_str(&error.to_string()),
+        }
+    }
+}

@@ -1,0 +1,466 @@
+//! The playground's one call: editor texts in, the core's verdict out as a plain, serializable record.
+//!
+//! Everything here translates: text to JSON trees, the operation's name to [`Operation`], the [`Verdict`] to a
+//! record a page can show. Deciding is the core's [`sidecar_placement_policy::evaluate`], the same function the
+//! Kubewarden module runs.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use sidecar_placement_policy::{AdmissionRequest, Operation, Policy, Settings, Verdict};
+
+use crate::diff::changed_lines;
+use crate::document::{self, InputError};
+use crate::yaml::{self, KeyOrder};
+
+/// What came of one evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Decision {
+    Accepted,
+    Rejected,
+    /// Accepted with a changed object (the settings have `mutate: true`).
+    Mutated,
+    /// Nothing was decided: the manifest, the settings or the operation could not be read.
+    Invalid,
+}
+
+/// The record `evaluate` returns to JavaScript (camelCase keys).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    pub decision: Decision,
+    /// `null` when nothing was decided.
+    pub accepted: Option<bool>,
+    /// Why the object was rejected.
+    pub message: Option<String>,
+    pub warnings: Vec<String>,
+    /// The manifest or operation could not be read.
+    pub error: Option<String>,
+    /// 1-based line of `error` in the manifest text, when it is a parse error.
+    pub error_line: Option<usize>,
+    /// The settings could not be read or are not valid.
+    pub settings_error: Option<String>,
+    /// 1-based line of `settings_error` in the settings text, when the parser knows it.
+    pub settings_error_line: Option<usize>,
+    /// The operation evaluated (`CREATE` unless asked otherwise).
+    pub operation: &'static str,
+    /// The converted object as YAML, keys in the order of the input.
+    pub mutated_manifest: Option<String>,
+    /// 1-based lines of `mutated_manifest` that differ from the input (re-serialized the same way).
+    pub changed_lines: Vec<usize>,
+    /// The JSON Patch (RFC 6902) from the input object to the converted one.
+    pub patch: Option<Value>,
+    pub audit_annotations: BTreeMap<String, String>,
+}
+
+impl Outcome {
+    fn new(decision: Decision, operation: Operation) -> Self {
+        Self {
+            decision,
+            accepted: None,
+            message: None,
+            warnings: Vec::new(),
+            error: None,
+            error_line: None,
+            settings_error: None,
+            settings_error_line: None,
+            operation: operation.as_str(),
+            mutated_manifest: None,
+            changed_lines: Vec::new(),
+            patch: None,
+            audit_annotations: BTreeMap::new(),
+        }
+    }
+}
+
+/// Evaluates `manifest` (one Kubernetes object, YAML or JSON) under `settings` (YAML or JSON) as an admission
+/// request with `operation` (`CREATE` when `None` or empty; case-insensitive).
+///
+/// The playground has no cluster, so there is no object before an UPDATE: the manifest stands for both, i.e. an
+/// UPDATE that leaves the containers as they were. What the core does with that is what it does in a cluster with
+/// such an update: a legacy sidecar that was already there is only warned about, Pods and Jobs (whose containers
+/// cannot change after creation) are not checked, and nothing is converted.
+pub fn evaluate(manifest: &str, settings: &str, operation: Option<&str>) -> Outcome {
+    let operation = read_operation(operation);
+    let policy = read_settings(settings);
+    let object = read_manifest(manifest);
+    let (operation, policy, object) = match (operation, policy, object) {
+        (Ok(operation), Ok(policy), Ok(object)) => (operation, policy, object),
+        (operation, policy, object) => {
+            let mut outcome = Outcome::new(Decision::Invalid, *operation.as_ref().unwrap_or(&Operation::Create));
+            if let Err(error) = policy {
+                outcome.settings_error = Some(error.message);
+                outcome.settings_error_line = error.line;
+            }
+            if let Err(error) = object.and(operation) {
+                outcome.error = Some(error.message);
+                outcome.error_line = error.line;
+            }
+            return outcome;
+        }
+    };
+
+    let old_object = match operation {
+        Operation::Update => object.clone(),
+        _ => Value::Null,
+    };
+    let original = object.clone();
+    let verdict =
+        sidecar_placement_policy::evaluate(AdmissionRequest::for_manifest(object, operation, old_object), &policy);
+    match verdict {
+        Verdict::Accept { warnings } => Outcome {
+            accepted: Some(true),
+            warnings,
+            ..Outcome::new(Decision::Accepted, operation)
+        },
+        Verdict::Reject { message, warnings } => Outcome {
+            accepted: Some(false),
+            message: Some(message),
+            warnings,
+            ..Outcome::new(Decision::Rejected, operation)
+        },
+        Verdict::Mutate {
+            object,
+            warnings,
+            audit_annotations,
+        } => {
+            let written = document::ordered(manifest);
+            let order = KeyOrder::learn(written.as_ref());
+            let before = yaml::to_yaml(&original, written.as_ref(), &order).ok();
+            let after = yaml::to_yaml(&object, written.as_ref(), &order).ok();
+            let changed = match (&before, &after) {
+                (Some(before), Some(after)) => changed_lines(before, after),
+                _ => Vec::new(),
+            };
+            Outcome {
+                accepted: Some(true),
+                warnings,
+                patch: serde_json::to_value(json_patch::diff(&original, &object)).ok(),
+                mutated_manifest: after,
+                changed_lines: changed,
+                audit_annotations,
+                ..Outcome::new(Decision::Mutated, operation)
+            }
+        }
+    }
+}
+
+fn read_operation(operation: Option<&str>) -> Result<Operation, InputError> {
+    let name = operation.map(str::trim).unwrap_or_default();
+    match name.to_ascii_uppercase().as_str() {
+        "" | "CREATE" => Ok(Operation::Create),
+        "UPDATE" => Ok(Operation::Update),
+        "DELETE" => Ok(Operation::Delete),
+        "CONNECT" => Ok(Operation::Connect),
+        _ => Err(InputError::new(format!(
+            "unknown operation '{name}': use CREATE, UPDATE, DELETE or CONNECT"
+        ))),
+    }
+}
+
+/// Settings as the policy reads them, from YAML as users write them in a ClusterAdmissionPolicy.
+fn read_settings(text: &str) -> Result<Policy, InputError> {
+    let invalid = |error: InputError| InputError {
+        message: format!("invalid settings: {}", error.message),
+        line: error.line,
+    };
+    let value: Value = document::parse(text).map_err(invalid)?;
+    let settings = if value.is_object() {
+        // Read typed from the text itself, so that an unknown or mistyped setting is reported at its line.
+        document::parse::<Settings>(text).map_err(invalid)?
+    } else {
+        // No settings, or not a map of settings: the core says what that means.
+        Settings::from_json(value.to_string().as_bytes()).map_err(|error| InputError::new(error.to_string()))?
+    };
+    settings.compile().map_err(|error| InputError::new(error.to_string()))
+}
+
+fn read_manifest(text: &str) -> Result<Value, InputError> {
+    let value: Value = document::parse(text).map_err(|error| InputError {
+        message: format!("the manifest cannot be read: {}", error.message),
+        line: error.line,
+    })?;
+    let Some(object) = value.as_object() else {
+        return Err(InputError::new(if value.is_null() {
+            "the manifest is empty: paste one Kubernetes object, e.g. a Pod or a Deployment (YAML or JSON)".to_owned()
+        } else {
+            format!(
+                "the manifest must be one Kubernetes object (a mapping with apiVersion, kind and spec), not {}",
+                json_type(&value)
+            )
+        }));
+    };
+    let field = |name: &str| object.get(name).and_then(Value::as_str).filter(|s| !s.is_empty());
+    match (field("apiVersion"), field("kind")) {
+        (_, Some("AdmissionReview")) => Err(InputError::new(
+            "this is an AdmissionReview: paste the object under review (request.object) instead",
+        )),
+        (Some(_), Some(_)) => Ok(value),
+        _ => Err(InputError::new(
+            "the manifest needs `apiVersion` and `kind` (e.g. apiVersion: v1, kind: Pod)",
+        )),
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+    use serde_json::json;
+
+    const SETTINGS: &str = "sidecarImages:\n  - hashicorp/vault\n  - gcr.io/cloud-sql-connectors/cloud-sql-proxy\n";
+    const MUTATE: &str = "sidecarImages: [hashicorp/vault]\nmutate: true\n";
+
+    const LEGACY: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: nginx
+      - name: vault-agent
+        image: hashicorp/vault:1.15
+";
+
+    const LEGACY_POD: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: app
+    image: nginx
+  - name: vault-agent
+    image: hashicorp/vault:1.15
+";
+
+    const NATIVE: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: my-app
+spec:
+  initContainers:
+  - name: vault-sync
+    image: hashicorp/vault:1.15
+    restartPolicy: Always
+  containers:
+  - name: app
+    image: nginx
+";
+
+    #[test]
+    fn a_native_sidecar_is_accepted() {
+        let outcome = evaluate(NATIVE, SETTINGS, None);
+        assert_eq!(outcome.decision, Decision::Accepted);
+        assert_eq!(outcome.accepted, Some(true));
+        assert_eq!(outcome.message, None);
+        assert_eq!(outcome.operation, "CREATE");
+    }
+
+    #[test]
+    fn a_legacy_sidecar_is_rejected_with_the_cores_message() {
+        let outcome = evaluate(LEGACY, SETTINGS, Some("CREATE"));
+        assert_eq!(outcome.decision, Decision::Rejected);
+        assert_eq!(outcome.accepted, Some(false));
+        let message = outcome.message.expect("a message");
+        assert!(message.contains("'vault-agent'"), "{message}");
+        assert!(
+            message.contains("declare it in spec.template.spec.initContainers"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn json_input_works_the_same() {
+        let manifest: Value = serde_norway::from_str(LEGACY).expect("yaml");
+        let outcome = evaluate(&manifest.to_string(), r#"{"sidecarImages": ["hashicorp/vault"]}"#, None);
+        assert_eq!(outcome.decision, Decision::Rejected);
+    }
+
+    #[test]
+    fn a_mutation_returns_yaml_patch_and_changed_lines() {
+        let outcome = evaluate(LEGACY, MUTATE, None);
+        assert_eq!(outcome.decision, Decision::Mutated);
+        assert_eq!(outcome.accepted, Some(true));
+        let yaml = outcome.mutated_manifest.expect("converted manifest");
+        assert_eq!(
+            yaml,
+            "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      initContainers:
+      - name: vault-agent
+        image: hashicorp/vault:1.15
+        restartPolicy: Always
+      containers:
+      - name: app
+        image: nginx
+"
+        );
+        assert_eq!(outcome.changed_lines, vec![8, 9, 10, 11]);
+        assert_eq!(
+            outcome.patch.expect("a patch"),
+            json!([
+                {"op": "remove", "path": "/spec/template/spec/containers/1"},
+                {"op": "add", "path": "/spec/template/spec/initContainers",
+                 "value": [{"name": "vault-agent", "image": "hashicorp/vault:1.15", "restartPolicy": "Always"}]},
+            ])
+        );
+        assert!(
+            outcome
+                .warnings
+                .iter()
+                .any(|w| w.contains("moved container 'vault-agent'"))
+        );
+        assert!(outcome.audit_annotations.contains_key("moved-native-sidecars"));
+    }
+
+    #[test]
+    fn the_patch_turns_the_input_into_the_output() {
+        let outcome = evaluate(LEGACY, MUTATE, None);
+        let mut object: Value = serde_norway::from_str(LEGACY).expect("yaml");
+        let patch: json_patch::Patch = serde_json::from_value(outcome.patch.expect("a patch")).expect("a patch");
+        json_patch::patch(&mut object, &patch).expect("applies");
+        let converted: Value = serde_norway::from_str(&outcome.mutated_manifest.expect("yaml")).expect("yaml");
+        assert_eq!(object, converted);
+    }
+
+    #[rstest]
+    #[case::deployment_warns_about_what_was_there(LEGACY, Decision::Accepted, 1)]
+    #[case::pod_containers_are_immutable(LEGACY_POD, Decision::Accepted, 0)]
+    fn an_update_is_an_update_that_changes_no_container(
+        #[case] manifest: &str,
+        #[case] decision: Decision,
+        #[case] warnings: usize,
+    ) {
+        let outcome = evaluate(manifest, MUTATE, Some("update"));
+        assert_eq!(outcome.operation, "UPDATE");
+        assert_eq!(outcome.decision, decision, "{outcome:?}");
+        assert_eq!(outcome.warnings.len(), warnings, "{outcome:?}");
+        assert_eq!(outcome.mutated_manifest, None);
+    }
+
+    #[rstest]
+    #[case::delete("DELETE")]
+    #[case::connect("connect")]
+    fn operations_without_an_object_change_are_accepted(#[case] operation: &str) {
+        let outcome = evaluate(LEGACY, SETTINGS, Some(operation));
+        assert_eq!(outcome.decision, Decision::Accepted);
+    }
+
+    #[test]
+    fn broken_yaml_reports_its_line() {
+        let broken = LEGACY.replace("      - name: vault-agent", "      - name: vault-agent\n       bad: [");
+        let outcome = evaluate(&broken, SETTINGS, None);
+        assert_eq!(outcome.decision, Decision::Invalid);
+        assert_eq!(outcome.accepted, None);
+        let error = outcome.error.expect("an error");
+        assert!(error.starts_with("the manifest cannot be read: "), "{error}");
+        let line = outcome.error_line.expect("a line");
+        assert!(error.contains(&format!("line {line}")), "{error}");
+        assert_eq!(line, 12, "{error}");
+        assert_eq!(outcome.settings_error, None);
+    }
+
+    #[rstest]
+    #[case::empty("", "the manifest is empty")]
+    #[case::comments_only("# a pod\n", "the manifest is empty")]
+    #[case::a_list("- a\n- b\n", "not a list")]
+    #[case::a_scalar("hello", "not a string")]
+    #[case::no_kind("apiVersion: v1\nspec: {}\n", "needs `apiVersion` and `kind`")]
+    #[case::admission_review(
+        "apiVersion: admission.k8s.io/v1\nkind: AdmissionReview\nrequest: {}\n",
+        "paste the object under review"
+    )]
+    fn unusable_manifests_are_explained(#[case] manifest: &str, #[case] expected: &str) {
+        let outcome = evaluate(manifest, SETTINGS, None);
+        assert_eq!(outcome.decision, Decision::Invalid);
+        let error = outcome.error.expect("an error");
+        assert!(error.contains(expected), "{error:?} should contain {expected:?}");
+    }
+
+    #[rstest]
+    #[case::none("", "must be told which containers are sidecars", None)]
+    #[case::unknown_key("sidecarImages: [a]\nsidecarImage: [b]\n", "unknown field `sidecarImage`", Some(2))]
+    #[case::wrong_type("mutate: yes\nsidecarImages: a\n", "invalid type", Some(1))]
+    #[case::bad_yaml("sidecarImages:\n  - a\n - b\n", "invalid settings: ", Some(3))]
+    #[case::bad_json("{\"sidecarImages\": [\"a\"}", "invalid settings: ", Some(1))]
+    #[case::not_a_map("- a\n", "must be an object of setting names to values", None)]
+    #[case::bad_pattern("sidecarImages: ['']\n", "sidecarImages[0] '' is not a valid image pattern", None)]
+    fn bad_settings_are_explained(#[case] settings: &str, #[case] expected: &str, #[case] line: Option<usize>) {
+        let outcome = evaluate(LEGACY, settings, None);
+        assert_eq!(outcome.decision, Decision::Invalid);
+        assert_eq!(outcome.error, None);
+        let error = outcome.settings_error.expect("a settings error");
+        assert!(error.contains(expected), "{error:?} should contain {expected:?}");
+        assert_eq!(outcome.settings_error_line, line, "{error:?}");
+    }
+
+    #[test]
+    fn both_inputs_are_reported_at_once() {
+        let outcome = evaluate("kind: [", "nope: 1", None);
+        assert!(
+            outcome.error.is_some() && outcome.settings_error.is_some(),
+            "{outcome:?}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_operation_is_an_error() {
+        let outcome = evaluate(LEGACY, SETTINGS, Some("PATCH"));
+        assert_eq!(outcome.decision, Decision::Invalid);
+        assert_eq!(
+            outcome.error.as_deref(),
+            Some("unknown operation 'PATCH': use CREATE, UPDATE, DELETE or CONNECT")
+        );
+    }
+
+    #[test]
+    fn the_record_has_the_documented_camel_case_fields() {
+        let record = serde_json::to_value(evaluate(LEGACY, MUTATE, None)).expect("serializable");
+        let keys: Vec<&str> = record.as_object().expect("object").keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "accepted",
+                "auditAnnotations",
+                "changedLines",
+                "decision",
+                "error",
+                "errorLine",
+                "message",
+                "mutatedManifest",
+                "operation",
+                "patch",
+                "settingsError",
+                "settingsErrorLine",
+                "warnings"
+            ]
+        );
+        assert_eq!(record["decision"], "mutated");
+    }
+}

@@ -1,0 +1,195 @@
+// The playground page: editors in, the policy's verdict out. All deciding happens in the WebAssembly module
+// (the policy's own Rust code); this file only wires the page.
+import init, { evaluate } from "./pkg/sidecar_placement_web.js";
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  example: $("example"),
+  operation: $("operation"),
+  mutate: $("mutate"),
+  manifest: $("manifest"),
+  settings: $("settings"),
+  verdict: $("verdict"),
+  error: $("error"),
+  settingsError: $("settings-error"),
+  message: $("message"),
+  warnings: $("warnings"),
+  convertedBlock: $("converted-block"),
+  converted: $("converted"),
+  patch: $("patch"),
+  timing: $("timing"),
+};
+
+const DEBOUNCE_MS = 200;
+const LABELS = { accepted: "Accepted", rejected: "Rejected", mutated: "Accepted, mutated", invalid: "Cannot evaluate" };
+
+let ready = false;
+let timer = 0;
+let firstResultShown = false;
+
+// ---- mutate toggle <-> `mutate:` in the settings text ----------------------------------------------------------
+
+const MUTATE_LINE = /^(mutate[ \t]*:[ \t]*)(\S+)(.*)$/m;
+
+function readMutate(text) {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{")) {
+    try { return JSON.parse(trimmed).mutate === true; } catch { return null; }
+  }
+  const match = text.match(MUTATE_LINE);
+  return match ? match[2] === "true" : false;
+}
+
+function writeMutate(text, on) {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{")) {
+    try {
+      const settings = JSON.parse(trimmed);
+      settings.mutate = on;
+      return JSON.stringify(settings, null, 2) + "\n";
+    } catch { /* not JSON after all: edit it as YAML */ }
+  }
+  if (MUTATE_LINE.test(text)) return text.replace(MUTATE_LINE, (_, key, _value, rest) => `${key}${on}${rest}`);
+  return `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}mutate: ${on}\n`;
+}
+
+function syncToggle() {
+  const on = readMutate(ui.settings.value);
+  if (on !== null) ui.mutate.checked = on;
+}
+
+// ---- rendering -------------------------------------------------------------------------------------------------
+
+function show(element, visible) { element.hidden = !visible; }
+
+function showError(element, text, line, textarea) {
+  element.replaceChildren(document.createTextNode(text));
+  if (line) {
+    const jump = document.createElement("button");
+    jump.type = "button";
+    jump.textContent = `go to line ${line}`;
+    jump.addEventListener("click", () => selectLine(textarea, line));
+    element.append(jump);
+  }
+  show(element, true);
+  textarea.classList.add("invalid");
+}
+
+function selectLine(textarea, line) {
+  const lines = textarea.value.split("\n");
+  const start = lines.slice(0, line - 1).reduce((sum, l) => sum + l.length + 1, 0);
+  textarea.focus();
+  textarea.setSelectionRange(start, start + (lines[line - 1] ?? "").length);
+}
+
+function renderCode(pre, text, changed) {
+  const marked = new Set(changed);
+  const lines = text.replace(/\n$/, "").split("\n").map((line, index) => {
+    const span = document.createElement("span");
+    span.className = marked.has(index + 1) ? "line changed" : "line";
+    span.textContent = line;
+    return span;
+  });
+  pre.replaceChildren(...lines);
+}
+
+function render(result) {
+  ui.verdict.textContent = LABELS[result.decision] ?? result.decision;
+  ui.verdict.className = `badge badge-${result.decision}`;
+
+  show(ui.error, false);
+  show(ui.settingsError, false);
+  ui.manifest.classList.remove("invalid");
+  ui.settings.classList.remove("invalid");
+  if (result.error) showError(ui.error, result.error, result.errorLine, ui.manifest);
+  if (result.settingsError) {
+    showError(ui.settingsError, result.settingsError, result.settingsErrorLine, ui.settings);
+  }
+
+  ui.message.textContent = result.message ?? "";
+  show(ui.message, Boolean(result.message));
+
+  ui.warnings.replaceChildren(...result.warnings.map((warning) => {
+    const item = document.createElement("li");
+    item.textContent = warning;
+    return item;
+  }));
+  show(ui.warnings, result.warnings.length > 0);
+
+  if (result.mutatedManifest) {
+    renderCode(ui.converted, result.mutatedManifest, result.changedLines);
+    ui.patch.textContent = JSON.stringify(result.patch, null, 2);
+  }
+  show(ui.convertedBlock, Boolean(result.mutatedManifest));
+}
+
+function run() {
+  clearTimeout(timer);
+  if (!ready) return;
+  const result = evaluate(ui.manifest.value, ui.settings.value, ui.operation.value);
+  render(result);
+  if (!firstResultShown) {
+    firstResultShown = true;
+    const ms = Math.round(performance.now());
+    document.documentElement.dataset.firstResultMs = String(ms);
+    ui.timing.textContent = `first result ${ms} ms after page load`;
+  }
+}
+
+function schedule() {
+  clearTimeout(timer);
+  timer = setTimeout(run, DEBOUNCE_MS);
+}
+
+// ---- examples --------------------------------------------------------------------------------------------------
+
+// Every example is fetched at once, so the page works offline after load; the first result waits only for the
+// first example, the settings and the module.
+async function fetchText(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response.text();
+}
+
+const examplesList = fetchText("examples/index.json").then(JSON.parse);
+const defaultSettings = fetchText("settings.yaml");
+const exampleTexts = examplesList.then(
+  (list) => new Map(list.map((entry) => [entry.file, fetchText(`examples/${entry.file}`)])),
+);
+
+async function pickExample(file) {
+  const text = await (await exampleTexts).get(file);
+  if (text === undefined || ui.example.value !== file) return; // another example was picked meanwhile
+  ui.manifest.value = text;
+  run();
+}
+
+// ---- start -----------------------------------------------------------------------------------------------------
+
+async function start() {
+  const [list, settings] = await Promise.all([examplesList, defaultSettings, init()]);
+  ui.example.replaceChildren(...list.map((entry) => new Option(entry.title, entry.file)));
+  ui.settings.value = settings;
+  syncToggle();
+  ready = true;
+  await pickExample(list[0].file);
+
+  ui.example.addEventListener("change", () => pickExample(ui.example.value));
+  ui.operation.addEventListener("change", run);
+  ui.mutate.addEventListener("change", () => {
+    ui.settings.value = writeMutate(ui.settings.value, ui.mutate.checked);
+    run();
+  });
+  ui.manifest.addEventListener("input", schedule);
+  ui.settings.addEventListener("input", () => { syncToggle(); schedule(); });
+
+  await Promise.all((await exampleTexts).values());
+  document.documentElement.dataset.examplesLoaded = "true";
+}
+
+start().catch((error) => {
+  ui.verdict.textContent = "failed to load";
+  ui.verdict.className = "badge badge-invalid";
+  ui.error.textContent = `The playground could not start: ${error}. Serve this folder over HTTP (e.g. python3 -m http.server).`;
+  show(ui.error, true);
+});
