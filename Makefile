@@ -159,13 +159,13 @@ wasm-bindgen-cli:
 	  || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
 	fi
 
-# Release profile (size-optimized). strip=false keeps the target_features section wasm-bindgen reads; wasm-bindgen
-# then removes names and producers. wasm-opt runs only from binaryen $(WASM_OPT_MIN_VERSION) on: Debian 12's binaryen
+# Release profile at opt-level "z": on the wire, size matters more than speed for the playground. strip=false keeps
+# the target_features section wasm-bindgen reads; wasm-bindgen then removes names and producers. wasm-opt runs only from binaryen $(WASM_OPT_MIN_VERSION) on: Debian 12's binaryen
 # 108 breaks wasm-bindgen's externref table (the page fails with "WebAssembly.Table.set(): Argument 1 is invalid"),
 # and a good one saves ~10% raw but nothing gzipped (measured: see web/README.md), so it is not required.
 WASM_OPT_MIN_VERSION ?= 132
 $(WEB_WASM): $(WEB_SOURCES) | web-target wasm-bindgen-cli
-	CARGO_PROFILE_RELEASE_STRIP=false cargo build --target $(WEB_TARGET) --release -p sidecar-placement-web --lib
+	CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build --target $(WEB_TARGET) --release -p sidecar-placement-web --lib
 	rm -rf $(WEB_PKG)
 	$(WASM_BINDGEN) --target web --no-typescript --remove-name-section --remove-producers-section \
 	  --out-dir $(WEB_PKG) $(WEB_MODULE)
