@@ -63,6 +63,7 @@ bench-core:
 clean:
 	cargo clean
 	rm -f policy.wasm annotated-policy.wasm
+	rm -rf web/dist artifacts
 
 # ---- Kubewarden packaging: annotate, e2e over kwctl, Artifact Hub, push -------------------------------------
 KWCTL ?= kwctl
