@@ -34,29 +34,41 @@ pub fn workspace_root() -> PathBuf {
 /// Concurrent callers wait for the one build; a failed build is reported to every caller with
 /// cargo's stderr.
 pub fn policy_wasm() -> Result<PathBuf, HostError> {
-    if let Some(path) = std::env::var_os(POLICY_WASM_ENV) {
-        let path = PathBuf::from(path);
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(HostError::Read {
-                source: std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    format!("{POLICY_WASM_ENV} names a file that does not exist"),
-                ),
-                path,
-            })
-        };
-    }
-
     static BUILT: OnceLock<Result<PathBuf, (String, String)>> = OnceLock::new();
+    if let Some(path) = env_module(POLICY_WASM_ENV) {
+        return path;
+    }
     BUILT
-        .get_or_init(build_policy)
+        .get_or_init(|| build_release_module(PACKAGE, LIB_NAME))
         .clone()
         .map_err(|(command, detail)| HostError::Build { command, detail })
 }
 
-fn build_policy() -> Result<PathBuf, (String, String)> {
+/// Any release wasm module of the workspace (the benchmark's floor module, say): the file named by `env` if that is
+/// set, else a fresh `cargo build --release --target wasm32-wasip1 -p PACKAGE --lib`, not cached.
+pub fn release_module(env: &str, package: &str, lib_name: &str) -> Result<PathBuf, HostError> {
+    env_module(env).unwrap_or_else(|| {
+        build_release_module(package, lib_name).map_err(|(command, detail)| HostError::Build { command, detail })
+    })
+}
+
+/// The module `env` names, when it is set.
+fn env_module(env: &str) -> Option<Result<PathBuf, HostError>> {
+    let path = PathBuf::from(std::env::var_os(env)?);
+    Some(if path.is_file() {
+        Ok(path)
+    } else {
+        Err(HostError::Read {
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{env} names a file that does not exist"),
+            ),
+            path,
+        })
+    })
+}
+
+fn build_release_module(package: &str, lib_name: &str) -> Result<PathBuf, (String, String)> {
     let root = workspace_root();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let args = [
@@ -65,7 +77,7 @@ fn build_policy() -> Result<PathBuf, (String, String)> {
         "--target",
         TARGET,
         "-p",
-        PACKAGE,
+        package,
         "--lib",
         // Diagnostics rendered on stderr as usual; artifact messages as JSON on stdout.
         "--message-format=json-render-diagnostics",
@@ -83,11 +95,11 @@ fn build_policy() -> Result<PathBuf, (String, String)> {
     }
 
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let wasm = artifact_from_messages(&stdout).unwrap_or_else(|| {
+    let wasm = artifact_from_messages(&stdout, lib_name).unwrap_or_else(|| {
         root.join("target")
             .join(TARGET)
             .join("release")
-            .join(format!("{LIB_NAME}.wasm"))
+            .join(format!("{lib_name}.wasm"))
     });
     if wasm.is_file() {
         Ok(wasm)
@@ -100,11 +112,11 @@ fn build_policy() -> Result<PathBuf, (String, String)> {
 }
 
 /// The `.wasm` file of the policy library in cargo's JSON messages (one per line).
-fn artifact_from_messages(stdout: &str) -> Option<PathBuf> {
+fn artifact_from_messages(stdout: &str, lib_name: &str) -> Option<PathBuf> {
     stdout
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == LIB_NAME)
+        .filter(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == lib_name)
         .flat_map(|msg| match msg.get("filenames") {
             Some(Value::Array(files)) => files.clone(),
             _ => Vec::new(),
@@ -131,11 +143,11 @@ not json at all
 {"reason":"compiler-artifact","target":{"name":"sidecar_placement_policy","kind":["cdylib","rlib"]},"filenames":["/t/wasm32-wasip1/release/libsidecar_placement_policy.rlib","/t/wasm32-wasip1/release/sidecar_placement_policy.wasm"]}
 {"reason":"build-finished","success":true}"#;
         assert_eq!(
-            artifact_from_messages(messages),
+            artifact_from_messages(messages, LIB_NAME),
             Some(PathBuf::from("/t/wasm32-wasip1/release/sidecar_placement_policy.wasm"))
         );
         assert_eq!(
-            artifact_from_messages(r#"{"reason":"build-finished","success":true}"#),
+            artifact_from_messages(r#"{"reason":"build-finished","success":true}"#, LIB_NAME),
             None
         );
     }
