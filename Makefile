@@ -85,9 +85,13 @@ define need-kwctl
 	  exit 1; }
 endef
 
+# Skips (exit 0, nothing written) when kwctl is missing, unless E2E_REQUIRED=1; `make push` then fails on its own.
 annotated-policy.wasm: policy.wasm metadata.yml $(wildcard README.md)
-	$(call need-kwctl,annotate the module with metadata.yml)
-	$(KWCTL) annotate -m metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
+	@if ! command -v $(KWCTL) >/dev/null 2>&1; then \
+	  echo "annotated-policy.wasm: SKIPPED, '$(KWCTL)' not found (needed to annotate the module with metadata.yml)." >&2; \
+	  echo "  $(KWCTL_INSTALL)" >&2; \
+	  if [ -n "$(E2E_REQUIRED)" ]; then exit 1; fi; exit 0; fi; \
+	set -x; $(KWCTL) annotate -m metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
 
 # bats over `kwctl run` on tests/data. Skips (exit 0) when kwctl or bats is missing, unless E2E_REQUIRED=1.
 .PHONY: e2e-tests
