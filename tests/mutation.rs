@@ -569,16 +569,7 @@ fn restrict_native_sidecars_with_a_fixable_sidecar_is_rejected_listing_every_pro
     let settings = with(mutate_with(placement), "restrictNativeSidecars", json!(true));
     assert_rejected(
         &validate(&fixture("deployment-unapproved-native-sidecar"), &settings),
-        &format!(
-            "{}; {}",
-            co_located("vault-agent", VAULT, TEMPLATE, 1),
-            unapproved(
-                "otel-collector",
-                "otel/opentelemetry-collector-contrib:0.110.0",
-                TEMPLATE,
-                1
-            )
-        ),
+        &unapproved_native_sidecar_fixture_rejection(),
         &[],
     );
 }

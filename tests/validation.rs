@@ -454,20 +454,7 @@ fn settings_decide_what_is_a_sidecar(
 fn restrict_native_sidecars_reports_every_problem_in_one_message() {
     let settings = with(settings(), "restrictNativeSidecars", json!(true));
     let response = validate(&fixture("deployment-unapproved-native-sidecar"), &settings);
-    assert_rejected(
-        &response,
-        &format!(
-            "{}; {}",
-            co_located("vault-agent", VAULT, TEMPLATE, 1),
-            unapproved(
-                "otel-collector",
-                "otel/opentelemetry-collector-contrib:0.110.0",
-                TEMPLATE,
-                1
-            )
-        ),
-        &[],
-    );
+    assert_rejected(&response, &unapproved_native_sidecar_fixture_rejection(), &[]);
 }
 
 #[rstest]

@@ -428,3 +428,18 @@ pub fn assert_valid_pod_spec(object: &Value, pointer: &str) {
         serde_json::to_string_pretty(&Value::Object(spec.clone())).unwrap_or_default()
     );
 }
+
+/// The one rejection of `deployment-unapproved-native-sidecar` under `restrictNativeSidecars`, in validation and in
+/// mutation mode alike: the legacy vault-agent and the unapproved native otel-collector, in one message.
+pub fn unapproved_native_sidecar_fixture_rejection() -> String {
+    format!(
+        "{}; {}",
+        co_located("vault-agent", "hashicorp/vault:1.15.2", "spec.template.spec", 1),
+        unapproved(
+            "otel-collector",
+            "otel/opentelemetry-collector-contrib:0.110.0",
+            "spec.template.spec",
+            1
+        )
+    )
+}
