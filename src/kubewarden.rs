@@ -28,7 +28,16 @@ struct Payload<'a> {
 }
 
 fn validate(payload: &[u8]) -> CallResult {
-    Ok(serde_json::to_vec(&decide(payload))?)
+    let response = decide(payload);
+    // A mutation answers with the whole object, at most the payload's size: one allocation instead of doublings.
+    let capacity = if response.mutated_object.is_some() {
+        payload.len()
+    } else {
+        256
+    };
+    let mut bytes = Vec::with_capacity(capacity);
+    serde_json::to_writer(&mut bytes, &response)?;
+    Ok(bytes)
 }
 
 /// Every input gets an answer: a payload that cannot be read is rejected with the reason, never turned into a waPC
