@@ -153,6 +153,7 @@ PLAYGROUND_PORT ?= 8080
 web-target:
 	@rustup target list --installed | grep -qx '$(WEB_TARGET)' || rustup target add $(WEB_TARGET)
 
+# --force: cargo's record of installed crates can outlive the binary (a removed or damaged wasm-bindgen).
 # `--locked` first; when its lockfile names a release the registry no longer serves (webpki-roots 1.0.11 for
 # 0.2.130), the same version is installed with freshly resolved dependencies.
 .PHONY: wasm-bindgen-cli
@@ -160,8 +161,8 @@ wasm-bindgen-cli:
 	@if [ -z "$(WASM_BINDGEN_VERSION)" ]; then echo "error: no wasm-bindgen in Cargo.lock" >&2; exit 1; fi
 	@if [ "$$($(WASM_BINDGEN) --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
 	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION), the wasm-bindgen version in Cargo.lock (takes minutes)"; \
-	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --locked \
-	  || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
+	  cargo install --force wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --locked \
+	  || cargo install --force wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
 	fi
 
 # Release profile at opt-level "z": on the wire, size matters more than speed for the playground. strip=false keeps
