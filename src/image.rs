@@ -60,20 +60,6 @@ impl ImageReference {
         })
     }
 
-    /// The fully qualified repository, e.g. `docker.io/library/nginx`.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The tag as written; `None` when the image has none (the runtime then pulls `latest`, or the digest).
-    pub fn tag(&self) -> Option<&str> {
-        self.tag.as_deref()
-    }
-
-    pub fn digest(&self) -> Option<&str> {
-        self.digest.as_deref()
-    }
-
     /// The tag that is pulled: the written one, or `latest` when neither a tag nor a digest is given.
     fn effective_tag(&self) -> Option<&str> {
         match (&self.tag, &self.digest) {

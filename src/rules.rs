@@ -188,11 +188,7 @@ fn optional_str<'a>(map: &'a Map<String, Value>, field: &str) -> Result<Option<&
 }
 
 /// The entries of one container list; absent or `null` is an empty list.
-pub(crate) fn container_list(
-    spec: &Map<String, Value>,
-    list: ContainerList,
-    at: PodSpecPath,
-) -> Result<&[Value], SpecError> {
+fn container_list(spec: &Map<String, Value>, list: ContainerList, at: PodSpecPath) -> Result<&[Value], SpecError> {
     match spec.get(list.field()) {
         None | Some(Value::Null) => Ok(&[]),
         Some(Value::Array(items)) => Ok(items),
