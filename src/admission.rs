@@ -2,16 +2,23 @@
 //!
 //! The request is read into [`AdmissionRequest`], which keeps only the fields the decision needs; `object` and
 //! `oldObject` stay JSON trees so that a mutation edits the very object the host compares against.
+//!
+//! [`evaluate`] is one straight pipeline: skip what carries no decision, classify the kind, inspect the pod spec,
+//! set aside what the old object already had, ask the cluster whether native sidecars can run (only when that
+//! matters), choose the remedy, then plan and apply the conversion.
 
 use std::collections::{BTreeMap, HashSet};
+use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::mutation::MovePlan;
-use crate::rules::{self, Finding};
-use crate::settings::{Policy, Remedy};
+use crate::nodes::{self, KubeletVersion, NodeLookup, NotReady};
+use crate::rules::{self, Finding, NativeSidecar, Problem, native_sidecar_fix};
+use crate::settings::{Placement, Policy, Remedy};
 use crate::verdict::{AUDIT_MOVED_SIDECARS, Verdict};
+use crate::wire_name;
 use crate::workload::{self, Kind, PodSpecPath};
 
 /// Static pods are mirrored into the API server with this annotation and cannot be changed through it.
@@ -21,68 +28,62 @@ const MIRROR_POD_ANNOTATION: &str = "kubernetes.io/config.mirror";
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AdmissionRequest {
-    #[serde(default)]
-    pub uid: String,
+    /// The kind of `object` (the request's `kind`, not `requestKind`: a webhook sees the object it will store).
     pub kind: GroupVersionKind,
+    /// `status`, `scale`, `ephemeralcontainers`...: subresources carry no placement decision.
     #[serde(default)]
     pub sub_resource: Option<String>,
+    /// What is being done to the object.
     pub operation: Operation,
     /// `Null` when absent, as on DELETE.
     #[serde(default)]
     pub object: Value,
+    /// The object before an UPDATE; `Null` otherwise.
     #[serde(default)]
     pub old_object: Value,
 }
 
+/// An API group and kind (the version does not change where a pod spec is).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct GroupVersionKind {
+    /// `""` for the core group.
     #[serde(default)]
     pub group: String,
-    #[serde(default)]
-    pub version: String,
+    /// `Pod`, `Deployment`...
     pub kind: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// The admission operations, spelled as the API server sends them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Operation {
+    /// The object is being created.
     Create,
+    /// The object is being replaced; `oldObject` is what it was.
     Update,
+    /// The object is being deleted: nothing to check.
     Delete,
+    /// `exec`, `attach`, `port-forward`: nothing to check.
     Connect,
 }
 
-impl Operation {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operation::Create => "CREATE",
-            Operation::Update => "UPDATE",
-            Operation::Delete => "DELETE",
-            Operation::Connect => "CONNECT",
-        }
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&wire_name(self))
     }
 }
 
 impl AdmissionRequest {
-    /// A request for a bare manifest, as the browser playground evaluates it: the kind comes from the manifest's
-    /// `apiVersion` and `kind`. For UPDATE, `old_object` is the object before the change.
+    /// A request for a bare manifest, as the browser playground and the command-line tool evaluate it: the kind
+    /// comes from the manifest's `apiVersion` and `kind`. For UPDATE, `old_object` is the object before the change.
     pub fn for_manifest(manifest: Value, operation: Operation, old_object: Value) -> Self {
-        let field = |name: &str| {
-            manifest
-                .get(name)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let api_version = field("apiVersion");
-        let (group, version) = workload::split_api_version(&api_version);
+        let field = |name: &str| manifest.get(name).and_then(Value::as_str).unwrap_or_default();
+        let (group, _version) = workload::split_api_version(field("apiVersion"));
         let kind = GroupVersionKind {
             group: group.to_owned(),
-            version: version.to_owned(),
-            kind: field("kind"),
+            kind: field("kind").to_owned(),
         };
         Self {
-            uid: String::new(),
             kind,
             sub_resource: None,
             operation,
@@ -93,14 +94,17 @@ impl AdmissionRequest {
 }
 
 /// Decides one request. Takes the request by value: a conversion edits `object` in place, without a copy.
-pub fn evaluate(request: AdmissionRequest, policy: &Policy) -> Verdict {
+///
+/// `nodes` lists the cluster's Nodes. It is called at most once (its type says so), and only when the policy
+/// checks nodes and the object has a sidecar in `containers` or a native sidecar: an object without sidecars never
+/// costs a lookup.
+pub fn evaluate(request: AdmissionRequest, policy: &Policy, nodes: impl FnOnce() -> NodeLookup) -> Verdict {
     let AdmissionRequest {
         kind,
         sub_resource,
         operation,
         mut object,
         old_object,
-        ..
     } = request;
     if matches!(operation, Operation::Delete | Operation::Connect)
         || sub_resource.as_deref().is_some_and(|s| !s.is_empty())
@@ -109,8 +113,7 @@ pub fn evaluate(request: AdmissionRequest, policy: &Policy) -> Verdict {
     }
     if !object.is_object() {
         return Verdict::reject(format!(
-            "malformed admission request: {} {} without an object to check",
-            operation.as_str(),
+            "malformed admission request: {operation} {} without an object to check",
             kind.kind
         ));
     }
@@ -123,54 +126,60 @@ pub fn evaluate(request: AdmissionRequest, policy: &Policy) -> Verdict {
             ));
         }
     };
-    if workload.path == PodSpecPath::Pod && is_mirror_pod(&object) {
+    let path = workload.path;
+    if path == PodSpecPath::Pod && is_mirror_pod(&object) {
         return Verdict::accept();
     }
     if operation == Operation::Update && workload.containers_immutable {
         return Verdict::accept();
     }
-    let Some(spec) = object.pointer(workload.path.pointer()) else {
+    let Some(spec) = object.pointer(path.pointer()) else {
         return Verdict::accept();
     };
-    let findings = match rules::inspect(spec, workload.path, policy) {
-        Ok(findings) => findings,
+    let mut inspection = match rules::inspect(spec, path, policy) {
+        Ok(inspection) => inspection,
         Err(error) => return Verdict::reject(format!("malformed {}: {error}", kind.kind)),
     };
-    if findings.is_empty() {
+    if !inspection.involves_sidecars() && inspection.findings.is_empty() {
         return Verdict::accept();
     }
 
+    let findings = std::mem::take(&mut inspection.findings);
     let (new, pre_existing) = match operation {
-        Operation::Update => split_pre_existing(findings, &old_object, workload.path, policy),
+        Operation::Update => split_pre_existing(findings, &old_object, path, policy),
         _ => (findings, Vec::new()),
     };
-    let warnings: Vec<String> = pre_existing
+    let mut warnings: Vec<String> = pre_existing
         .iter()
-        .map(|f| {
-            format!(
-                "{} (already so before this update; not blocking it)",
-                f.describe(workload.path)
-            )
-        })
+        .map(|f| format!("{} (already so before this update; not blocking it)", f.describe(path)))
         .collect();
+
+    let native_sidecars = &inspection.native_sidecars;
+    let new = match cluster_check(policy, native_sidecars, &new) {
+        Some(minimum) => match nodes::readiness(nodes(), nodes::pinned_node(spec), minimum) {
+            Ok(()) => new,
+            Err(not_ready) => set_aside_for_old_nodes(new, native_sidecars, path, minimum, &not_ready, &mut warnings),
+        },
+        None => new,
+    };
     if new.is_empty() {
         return Verdict::Accept { warnings };
     }
 
-    let placement = match policy.remedy() {
-        Remedy::Convert(placement) if new.iter().all(Finding::convertible) => placement,
-        _ => {
-            return Verdict::Reject {
-                message: rejection_message(&new, workload.path),
-                warnings,
-            };
-        }
+    let (placement, templates) = match policy.remedy() {
+        Remedy::Convert { placement, templates } if new.iter().all(Finding::convertible) => (placement, templates),
+        _ => return reject(&new, path, warnings),
     };
-    let Some(plan) = MovePlan::for_findings(&new, placement) else {
+    if path != PodSpecPath::Pod && !templates {
+        warnings.extend(new.iter().map(|f| left_for_pods(f, path)));
         return Verdict::Accept { warnings };
+    }
+    let plan = match MovePlan::new(&new, inspection.init_layout, placement) {
+        Ok(plan) => plan,
+        Err(_) => return reject(&new, path, warnings),
     };
-    match plan.apply(&mut object, workload.path) {
-        Ok(moved) => converted(object, moved, workload.path, placement, warnings),
+    match plan.apply(&mut object, path) {
+        Ok(moved) => converted(object, moved, path, placement, warnings),
         Err(error) => Verdict::Reject {
             message: format!("sidecar placement could not be converted: {error}"),
             warnings,
@@ -196,21 +205,99 @@ fn split_pre_existing(
     let old_findings = old_object
         .pointer(path.pointer())
         .and_then(|spec| rules::inspect(spec, path, policy).ok())
+        .map(|inspection| inspection.findings)
         .unwrap_or_default();
     let old_keys: HashSet<_> = old_findings.iter().map(Finding::key).collect();
     findings.into_iter().partition(|f| !old_keys.contains(&f.key()))
 }
 
-fn rejection_message(findings: &[Finding], path: PodSpecPath) -> String {
+/// The minimum kubelet version to check the cluster against, when the decision depends on it: the policy checks
+/// nodes, and a sidecar in `containers` is about to be rejected or converted, or a native sidecar is declared.
+fn cluster_check(policy: &Policy, native_sidecars: &[NativeSidecar], new: &[Finding]) -> Option<KubeletVersion> {
+    policy
+        .node_check()
+        .filter(|_| !native_sidecars.is_empty() || new.iter().any(is_legacy))
+}
+
+fn is_legacy(finding: &Finding) -> bool {
+    matches!(finding.problem, Problem::LegacySidecar { .. })
+}
+
+/// Where native sidecars cannot run, a sidecar in `containers` is neither rejected nor converted, and a native one
+/// is accepted with a warning; what remains (unapproved native sidecars) is decided as usual.
+fn set_aside_for_old_nodes(
+    new: Vec<Finding>,
+    native_sidecars: &[NativeSidecar],
+    path: PodSpecPath,
+    minimum: KubeletVersion,
+    not_ready: &NotReady,
+    warnings: &mut Vec<String>,
+) -> Vec<Finding> {
+    let reason = not_ready.describe(minimum);
+    let hang = format!("a native sidecar hangs in Init on a node whose kubelet is older than {minimum}");
+    let (legacy, rest): (Vec<Finding>, Vec<Finding>) = new.into_iter().partition(is_legacy);
+    if !legacy.is_empty() {
+        let containers: Vec<String> = legacy
+            .iter()
+            .map(|f| format!("{} ({})", f.quoted_name(), f.location(path)))
+            .collect();
+        let (noun, pronoun) = if legacy.len() == 1 {
+            ("container", "it")
+        } else {
+            ("containers", "them")
+        };
+        warnings.push(format!(
+            "sidecar placement not enforced: {noun} {} left in {}.containers, neither converted nor rejected,              because {hang}, and {reason}. Move {pronoun} to {}.initContainers with `restartPolicy: Always` once              every node runs kubelet {minimum} or later",
+            nodes::join_and(&containers),
+            path.display(),
+            path.display(),
+        ));
+    }
+    if !native_sidecars.is_empty() {
+        let sidecars: Vec<String> = native_sidecars
+            .iter()
+            .map(|(index, name)| {
+                let name = name.as_deref().map_or_else(|| "(unnamed)".to_owned(), |n| format!("'{n}'"));
+                format!("{name} ({}.initContainers[{index}])", path.display())
+            })
+            .collect();
+        let noun = if sidecars.len() == 1 {
+            "native sidecar"
+        } else {
+            "native sidecars"
+        };
+        warnings.push(format!(
+            "{noun} {} accepted, but {hang}, and {reason}",
+            nodes::join_and(&sidecars)
+        ));
+    }
+    rest
+}
+
+fn reject(findings: &[Finding], path: PodSpecPath, warnings: Vec<String>) -> Verdict {
     let problems: Vec<String> = findings.iter().map(|f| f.describe(path)).collect();
-    problems.join("; ")
+    Verdict::Reject {
+        message: problems.join("; "),
+        warnings,
+    }
+}
+
+/// With `mutate` but not `mutateTemplates`, a workload's template is left as written: GitOps tools own it, and a
+/// rewritten template shows as drift forever. Its Pods are converted as they are created.
+fn left_for_pods(finding: &Finding, path: PodSpecPath) -> String {
+    format!(
+        "container {} at {} is a sidecar placed as a co-located container: its Pods are converted into native          sidecars as they are created, and this template is left as written (mutateTemplates is off); to fix the          manifest itself, {}",
+        finding.quoted_name(),
+        finding.location(path),
+        native_sidecar_fix(path)
+    )
 }
 
 fn converted(
     object: Value,
     moved: Vec<String>,
     path: PodSpecPath,
-    placement: crate::settings::Placement,
+    placement: Placement,
     mut warnings: Vec<String>,
 ) -> Verdict {
     warnings.extend(
@@ -219,9 +306,8 @@ fn converted(
             .map(|name| format!("moved container '{name}' to initContainers as a native sidecar")),
     );
     let summary = format!(
-        "{} moved from {path}.containers to {path}.initContainers with restartPolicy: Always ({})",
+        "{} moved from {path}.containers to {path}.initContainers with restartPolicy: Always ({placement})",
         moved.join(", "),
-        placement.as_str(),
         path = path.display(),
     );
     Verdict::Mutate {
@@ -234,7 +320,7 @@ fn converted(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::{Placement, Settings};
+    use crate::settings::Settings;
     use rstest::rstest;
     use serde_json::json;
 
@@ -244,7 +330,8 @@ mod tests {
             sidecar_container_names: vec!["log-shipper".into()],
             restrict_native_sidecars: restrict,
             mutate,
-            placement: Placement::AfterInitContainers,
+            mutate_templates: mutate,
+            ..Settings::default()
         }
         .compile()
         .expect("valid settings")
@@ -272,7 +359,11 @@ mod tests {
     }
 
     fn decide(object: Value, operation: Operation, old: Value, policy: &Policy) -> Verdict {
-        evaluate(request(object, operation, old), policy)
+        evaluate(request(object, operation, old), policy, no_lookup)
+    }
+
+    fn no_lookup() -> NodeLookup {
+        panic!("the cluster must not be asked for this decision")
     }
 
     #[rstest]
@@ -292,7 +383,7 @@ mod tests {
     fn subresources_are_not_checked() {
         let mut request = request(pod(json!([app(), agent()])), Operation::Update, Value::Null);
         request.sub_resource = Some("status".into());
-        assert_eq!(evaluate(request, &policy(false, false)), Verdict::accept());
+        assert_eq!(evaluate(request, &policy(false, false), no_lookup), Verdict::accept());
     }
 
     #[test]
@@ -377,7 +468,7 @@ mod tests {
     fn create_without_object_is_rejected_clearly() {
         let mut request = request(pod(json!([app()])), Operation::Create, Value::Null);
         request.object = Value::Null;
-        let verdict = evaluate(request, &policy(false, false));
+        let verdict = evaluate(request, &policy(false, false), no_lookup);
         assert_eq!(
             verdict.message(),
             Some("malformed admission request: CREATE Pod without an object to check")

@@ -25,18 +25,25 @@ const MAX_TAG_LENGTH: usize = 128;
 /// Why an image reference or pattern could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ReferenceError {
+    /// Nothing was written.
     #[error("it is empty")]
     Empty,
+    /// Only a tag or digest was written.
     #[error("the repository name is empty")]
     EmptyName,
+    /// Registries refuse longer names.
     #[error("the name is longer than {MAX_NAME_LENGTH} characters")]
     NameTooLong,
+    /// The first component looks like a host but is not one.
     #[error("'{0}' is not a valid registry host")]
     InvalidRegistry(String),
+    /// A path component breaks the repository grammar.
     #[error("path component '{0}' must be lowercase letters, digits and single separators (., _, __, -)")]
     InvalidPathComponent(String),
+    /// The tag breaks the tag grammar.
     #[error("tag '{0}' must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'")]
     InvalidTag(String),
+    /// The digest is not `ALGORITHM:HEX`.
     #[error("digest '{0}' must be ALGORITHM:HEX (sha256 takes 64 lowercase hex digits)")]
     InvalidDigest(String),
 }
@@ -92,6 +99,7 @@ pub struct ImagePattern {
 }
 
 impl ImagePattern {
+    /// Reads a pattern as written in `sidecarImages`; globs are allowed in every part but the digest.
     pub fn parse(pattern: &str) -> Result<Self, ReferenceError> {
         let parts = split_reference(pattern, Syntax::Pattern)?;
         Ok(Self {
@@ -101,6 +109,7 @@ impl ImagePattern {
         })
     }
 
+    /// Whether `image` is one of the images this pattern stands for.
     pub fn matches(&self, image: &ImageReference) -> bool {
         if !self.name.matches(&image.name) {
             return false;

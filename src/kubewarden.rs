@@ -1,5 +1,8 @@
 //! The waPC entry points Kubewarden calls: they only translate between the host's JSON and the core.
 
+use std::collections::BTreeSet;
+
+use kubewarden_policy_sdk::host_capabilities::kubernetes::ListAllResourcesRequest;
 use kubewarden_policy_sdk::protocol_version_guest;
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
@@ -8,6 +11,7 @@ use serde_json::value::RawValue;
 use wapc_guest::{CallResult, register_function};
 
 use crate::admission::{AdmissionRequest, evaluate};
+use crate::nodes::{self, NODE_API_VERSION, NODE_FIELD_MASKS, NODE_KIND, NodeLookup};
 use crate::settings::{Policy, Settings, SettingsError};
 use crate::verdict::Verdict;
 
@@ -51,7 +55,25 @@ fn decide(payload: &[u8]) -> ValidationResponse {
         Ok(policy) => policy,
         Err(error) => return rejection(format!("the policy's settings are not valid: {error}")),
     };
-    response(evaluate(request, &policy))
+    response(evaluate(request, &policy, list_nodes))
+}
+
+/// One `list_resources_all` host call for the cluster's Nodes, trimmed by field masks to the two fields the policy
+/// reads. The SDK's `list_all_resources` would make the same call but deserialize every node into a typed
+/// `k8s_openapi` Node; [`nodes::parse_node_list`] reads the two strings and skips the rest (a host without field
+/// mask support sends whole nodes).
+fn list_nodes() -> NodeLookup {
+    let request = ListAllResourcesRequest {
+        api_version: NODE_API_VERSION.to_owned(),
+        kind: NODE_KIND.to_owned(),
+        label_selector: None,
+        field_selector: None,
+        field_masks: Some(NODE_FIELD_MASKS.iter().map(|mask| (*mask).to_owned()).collect::<BTreeSet<_>>()),
+    };
+    let payload = serde_json::to_vec(&request).map_err(|error| error.to_string())?;
+    let answer = wapc_guest::host_call("kubewarden", "kubernetes", "list_resources_all", &payload)
+        .map_err(|error| error.to_string())?;
+    nodes::parse_node_list(&answer)
 }
 
 fn compile(settings: &[u8]) -> Result<Policy, SettingsError> {

@@ -26,6 +26,7 @@ pub enum ContainerList {
 }
 
 impl ContainerList {
+    /// The pod spec field that holds the list.
     pub fn field(self) -> &'static str {
         match self {
             ContainerList::Containers => "containers",
@@ -37,10 +38,23 @@ impl ContainerList {
 /// What is wrong with a container.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Problem {
-    /// A sidecar declared in `containers`. `blocker` says why it cannot be converted automatically, if it cannot.
-    LegacySidecar { blocker: Option<ConversionBlocker> },
+    /// A sidecar declared in `containers`.
+    LegacySidecar {
+        /// Why it cannot be converted automatically, if it cannot.
+        blocker: Option<ConversionBlocker>,
+    },
     /// An init container with `restartPolicy: Always` that matches neither settings list (`restrictNativeSidecars`).
     UnapprovedNativeSidecar,
+}
+
+impl Problem {
+    /// The list the offending container is in: each problem can only occur in one.
+    pub fn list(&self) -> ContainerList {
+        match self {
+            Problem::LegacySidecar { .. } => ContainerList::Containers,
+            Problem::UnapprovedNativeSidecar => ContainerList::InitContainers,
+        }
+    }
 }
 
 /// A container setting that a conversion would have to overwrite, which the policy never does silently.
@@ -72,43 +86,64 @@ impl fmt::Display for ConversionBlocker {
 /// One misplaced or unapproved container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// What is wrong; it also says which list the container is in.
     pub problem: Problem,
-    pub list: ContainerList,
+    /// Position in that list.
     pub index: usize,
+    /// `name`, when the container has one.
     pub name: Option<String>,
+    /// `image`, when the container has one.
     pub image: Option<String>,
 }
 
+/// Identifies the same problem in the old and the new object of an UPDATE: a container keeps its name when it is
+/// edited, while its index, its image and a conversion blocker may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FindingKey<'a> {
+    problem: std::mem::Discriminant<Problem>,
+    name: Option<&'a str>,
+}
+
 impl Finding {
-    /// Identifies the same problem in the old and the new object of an UPDATE: a container keeps its name when it
-    /// is edited, while its index and image may change.
-    pub fn key(&self) -> (ContainerList, bool, Option<&str>) {
-        (
-            self.list,
-            matches!(self.problem, Problem::LegacySidecar { .. }),
-            self.name.as_deref(),
-        )
+    /// See [`FindingKey`].
+    pub fn key(&self) -> FindingKey<'_> {
+        FindingKey {
+            problem: std::mem::discriminant(&self.problem),
+            name: self.name.as_deref(),
+        }
     }
 
+    /// The list the container is in.
+    pub fn list(&self) -> ContainerList {
+        self.problem.list()
+    }
+
+    /// `spec.template.spec.containers[1]`: where the container is, as users write paths.
+    pub fn location(&self, spec: PodSpecPath) -> String {
+        format!("{}.{}[{}]", spec.display(), self.list().field(), self.index)
+    }
+
+    /// `'vault-agent'`, or `(unnamed)`.
+    pub fn quoted_name(&self) -> String {
+        self.name
+            .as_deref()
+            .map_or_else(|| "(unnamed)".to_owned(), |n| format!("'{n}'"))
+    }
+
+    /// A legacy sidecar that can be moved as it is.
     pub fn convertible(&self) -> bool {
         matches!(self.problem, Problem::LegacySidecar { blocker: None })
     }
 
     /// A sentence a person can act on: which container, which image, where, and what to write instead.
     pub fn describe(&self, spec: PodSpecPath) -> String {
-        let name = self
-            .name
-            .as_deref()
-            .map_or_else(|| "(unnamed)".to_owned(), |n| format!("'{n}'"));
+        let name = self.quoted_name();
         let image = self
             .image
             .as_deref()
             .map_or_else(|| "no image".to_owned(), |i| format!("image '{i}'"));
-        let at = format!("{}.{}[{}]", spec.display(), self.list.field(), self.index);
-        let native = format!(
-            "declare it in {}.initContainers with `restartPolicy: Always` (native sidecar, Kubernetes 1.29+)",
-            spec.display()
-        );
+        let at = self.location(spec);
+        let native = native_sidecar_fix(spec);
         match &self.problem {
             Problem::LegacySidecar { blocker: None } => {
                 format!("container {name} ({image}) at {at} is a sidecar placed as a co-located container: {native}")
@@ -127,15 +162,35 @@ impl Finding {
     }
 }
 
+/// What to write instead of a legacy sidecar; every message that asks for a native sidecar ends with it.
+pub fn native_sidecar_fix(spec: PodSpecPath) -> String {
+    format!(
+        "declare it in {}.initContainers with `restartPolicy: Always` (native sidecar, Kubernetes 1.29+)",
+        spec.display()
+    )
+}
+
 /// A pod spec that is not shaped as Kubernetes defines it; the API server would refuse it as well.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum SpecError {
+    /// A pod spec or container that is not an object.
     #[error("{path} must be an object")]
-    NotAnObject { path: String },
+    NotAnObject {
+        /// Where, as users write paths.
+        path: String,
+    },
+    /// A container list that is not a list.
     #[error("{path} must be a list of containers")]
-    NotAList { path: String },
+    NotAList {
+        /// Where, as users write paths.
+        path: String,
+    },
+    /// `name`, `image` or `restartPolicy` that is not a string.
     #[error("{path} must be a string")]
-    NotAString { path: String },
+    NotAString {
+        /// Where, as users write paths.
+        path: String,
+    },
 }
 
 /// The fields of a container that placement depends on, borrowed from the JSON.
@@ -212,8 +267,47 @@ fn views<'a>(
         .collect()
 }
 
-/// Every placement problem of a pod spec, in list order (`containers` first).
-pub fn inspect(spec: &Value, at: PodSpecPath, policy: &Policy) -> Result<Vec<Finding>, SpecError> {
+/// What the rules found in one pod spec, and what a conversion needs to know about its init containers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspection {
+    /// Every placement problem, in list order (`containers` first).
+    pub findings: Vec<Finding>,
+    /// The native sidecars already declared.
+    pub native_sidecars: Vec<NativeSidecar>,
+    /// Where the init containers leave room for a converted sidecar.
+    pub init_layout: InitLayout,
+}
+
+/// A native sidecar as `(index in initContainers, name)`.
+pub type NativeSidecar = (usize, Option<String>);
+
+/// The shape of `initContainers` that decides where a converted sidecar goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InitLayout {
+    /// How many init containers there are.
+    pub len: usize,
+    /// The index of the first one-shot init container, or `len`: the native sidecars before it start first.
+    pub first_one_shot: usize,
+    /// One past the last one-shot init container that matches the sidecar lists (`istio-init` runs the proxy's
+    /// image, `vault-agent-init` Vault's), or 0: a sidecar's own setup step must run before the sidecar starts.
+    pub after_setup_steps: usize,
+}
+
+impl Inspection {
+    /// Whether the pod spec has a sidecar in `containers` or declares a native one: the only objects for which the
+    /// cluster's ability to run native sidecars matters.
+    pub fn involves_sidecars(&self) -> bool {
+        !self.native_sidecars.is_empty()
+            || self
+                .findings
+                .iter()
+                .any(|f| matches!(f.problem, Problem::LegacySidecar { .. }))
+    }
+}
+
+/// Inspects a pod spec: every placement problem, in list order (`containers` first), and the init containers'
+/// layout.
+pub fn inspect(spec: &Value, at: PodSpecPath, policy: &Policy) -> Result<Inspection, SpecError> {
     let spec = spec.as_object().ok_or_else(|| SpecError::NotAnObject {
         path: at.display().to_owned(),
     })?;
@@ -231,31 +325,41 @@ pub fn inspect(spec: &Value, at: PodSpecPath, policy: &Policy) -> Result<Vec<Fin
                 Problem::LegacySidecar {
                     blocker: container.conversion_blocker(),
                 },
-                ContainerList::Containers,
                 index,
                 container,
             ));
         }
     }
-    if policy.restrict_native_sidecars() {
-        for (index, container) in init_containers.iter().enumerate() {
-            if container.is_native_sidecar() && !policy.is_sidecar(container.name, container.image) {
-                findings.push(finding(
-                    Problem::UnapprovedNativeSidecar,
-                    ContainerList::InitContainers,
-                    index,
-                    container,
-                ));
+    let mut native_sidecars = Vec::new();
+    let mut init_layout = InitLayout {
+        len: init_containers.len(),
+        first_one_shot: init_containers.len(),
+        after_setup_steps: 0,
+    };
+    for (index, container) in init_containers.iter().enumerate() {
+        let matches_lists = policy.is_sidecar(container.name, container.image);
+        if container.is_native_sidecar() {
+            native_sidecars.push((index, container.name.map(str::to_owned)));
+            if policy.restrict_native_sidecars() && !matches_lists {
+                findings.push(finding(Problem::UnapprovedNativeSidecar, index, container));
+            }
+        } else {
+            init_layout.first_one_shot = init_layout.first_one_shot.min(index);
+            if matches_lists {
+                init_layout.after_setup_steps = index + 1;
             }
         }
     }
-    Ok(findings)
+    Ok(Inspection {
+        findings,
+        native_sidecars,
+        init_layout,
+    })
 }
 
-fn finding(problem: Problem, list: ContainerList, index: usize, container: &ContainerView<'_>) -> Finding {
+fn finding(problem: Problem, index: usize, container: &ContainerView<'_>) -> Finding {
     Finding {
         problem,
-        list,
         index,
         name: container.name.map(str::to_owned),
         image: container.image.map(str::to_owned),
@@ -287,8 +391,12 @@ mod tests {
     fn problems(spec: Value, restrict: bool) -> Vec<(Problem, ContainerList, usize)> {
         inspect(&spec, PodSpecPath::Pod, &policy(restrict))
             .expect("well-formed spec")
+            .findings
             .into_iter()
-            .map(|f| (f.problem, f.list, f.index))
+            .map(|f| {
+                let list = f.list();
+                (f.problem, list, f.index)
+            })
             .collect()
     }
 
@@ -350,7 +458,9 @@ mod tests {
     #[test]
     fn containers_without_name_or_image_are_judged_by_what_they_have() {
         let spec = json!({"containers": [{"image": "hashicorp/vault"}, {"name": "app"}]});
-        let findings = inspect(&spec, PodSpecPath::Pod, &policy(false)).expect("well-formed");
+        let findings = inspect(&spec, PodSpecPath::Pod, &policy(false))
+            .expect("well-formed")
+            .findings;
         assert_eq!(findings.len(), 1);
         assert_eq!(
             findings[0].describe(PodSpecPath::Pod),
@@ -369,9 +479,9 @@ mod tests {
         "native sidecar not approved: container 'vault-agent' (image 'hashicorp/vault:1.15.2') at spec.template.spec.initContainers[1] has `restartPolicy: Always` but matches neither sidecarImages nor sidecarContainerNames: add its image or name to the policy settings, or declare it in spec.template.spec.containers"
     )]
     fn messages(#[case] problem: Problem, #[case] list: ContainerList, #[case] expected: &str) {
+        assert_eq!(problem.list(), list);
         let finding = Finding {
             problem,
-            list,
             index: 1,
             name: Some("vault-agent".into()),
             image: Some("hashicorp/vault:1.15.2".into()),

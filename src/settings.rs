@@ -4,13 +4,17 @@
 //! `sidecarImage` is reported instead of silently matching nothing). `Settings::compile` turns it into a
 //! [`Policy`]: every pattern parsed once, so evaluating a container is only comparisons.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::image::{ImagePattern, ImageReference, ReferenceError, TextPattern, has_glob};
+use crate::nodes::{KubeletVersion, MinimumVersionError, NATIVE_SIDECARS_SINCE};
+use crate::wire_name;
 
 /// Settings exactly as written in the ClusterAdmissionPolicy.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Settings {
     /// Image patterns; a container whose image matches one is a sidecar.
@@ -28,6 +32,34 @@ pub struct Settings {
     /// Where converted sidecars go in `initContainers`.
     #[serde(default)]
     pub placement: Placement,
+    /// Consult the cluster's Nodes before converting a sidecar or asking for a native one.
+    #[serde(default)]
+    pub check_nodes: bool,
+    /// From which kubelet `MAJOR.MINOR` a node runs native sidecars.
+    #[serde(default = "default_minimum_kubelet_version")]
+    pub minimum_kubelet_version: String,
+    /// With `mutate`, also rewrite the pod templates of workloads, not only Pods.
+    #[serde(default)]
+    pub mutate_templates: bool,
+}
+
+fn default_minimum_kubelet_version() -> String {
+    NATIVE_SIDECARS_SINCE.to_string()
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            sidecar_images: Vec::new(),
+            sidecar_container_names: Vec::new(),
+            restrict_native_sidecars: false,
+            mutate: false,
+            placement: Placement::default(),
+            check_nodes: false,
+            minimum_kubelet_version: default_minimum_kubelet_version(),
+            mutate_templates: false,
+        }
+    }
 }
 
 /// Where a converted sidecar is inserted among the init containers.
@@ -43,46 +75,75 @@ pub enum Placement {
     BeforeInitContainers,
 }
 
-impl Placement {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Placement::AfterInitContainers => "afterInitContainers",
-            Placement::BeforeInitContainers => "beforeInitContainers",
-        }
+impl fmt::Display for Placement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&wire_name(self))
     }
 }
 
 /// What the policy does about a sidecar it finds in `containers`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Remedy {
+    /// Reject the object, saying how to fix it.
     Reject,
-    Convert(Placement),
+    /// Convert the sidecar into a native sidecar.
+    Convert {
+        /// Where it goes among the init containers.
+        placement: Placement,
+        /// Whether pod templates are rewritten too (`mutateTemplates`), or only Pods.
+        templates: bool,
+    },
 }
 
 /// Why settings were refused; the message names the offending entry.
 #[derive(Debug, Error)]
 pub enum SettingsError {
+    /// Not JSON, an unknown key or a wrong type; serde names the key and the line.
     #[error("invalid settings: {0}")]
     Unreadable(#[from] serde_json::Error),
+    /// A list or a scalar where a map of settings belongs.
     #[error("invalid settings: they must be an object of setting names to values")]
     NotAnObject,
+    /// Neither list is set: the policy would never find a sidecar.
     #[error(
         "the policy must be told which containers are sidecars: set sidecarImages (image patterns) and/or \
          sidecarContainerNames (container name patterns)"
     )]
     NoSidecarsDeclared,
+    /// An image pattern that cannot be read.
     #[error("sidecarImages[{index}] '{pattern}' is not a valid image pattern: {source}")]
     ImagePattern {
+        /// Position in the list.
         index: usize,
+        /// The pattern as written.
         pattern: String,
+        /// What is wrong with it.
         source: ReferenceError,
     },
+    /// A name pattern no container name can match.
     #[error("sidecarContainerNames[{index}] '{pattern}' is not a valid container name pattern: {reason}")]
     NamePattern {
+        /// Position in the list.
         index: usize,
+        /// The pattern as written.
         pattern: String,
+        /// What is wrong with it.
         reason: &'static str,
     },
+    /// `minimumKubeletVersion` is not `MAJOR.MINOR` or predates native sidecars.
+    #[error("minimumKubeletVersion '{value}' is not valid: {source}")]
+    MinimumKubeletVersion {
+        /// The value as written.
+        value: String,
+        /// What is wrong with it.
+        source: MinimumVersionError,
+    },
+    /// A setting that would do nothing: a mistake worth saying.
+    #[error(
+        "mutateTemplates: true does nothing without mutate: true: set mutate: true to convert sidecars, or remove \
+         mutateTemplates"
+    )]
+    TemplatesWithoutMutate,
 }
 
 impl Settings {
@@ -130,15 +191,29 @@ impl Settings {
                     })
             })
             .collect::<Result<_, _>>()?;
+        let minimum_kubelet = KubeletVersion::parse_minimum(&self.minimum_kubelet_version).map_err(|source| {
+            SettingsError::MinimumKubeletVersion {
+                value: self.minimum_kubelet_version.clone(),
+                source,
+            }
+        })?;
+        if self.mutate_templates && !self.mutate {
+            return Err(SettingsError::TemplatesWithoutMutate);
+        }
         Ok(Policy {
             images,
             names,
             restrict_native_sidecars: self.restrict_native_sidecars,
             remedy: if self.mutate {
-                Remedy::Convert(self.placement)
+                Remedy::Convert {
+                    placement: self.placement,
+                    templates: self.mutate_templates,
+                }
             } else {
                 Remedy::Reject
             },
+            check_nodes: self.check_nodes,
+            minimum_kubelet,
         })
     }
 }
@@ -167,6 +242,8 @@ pub struct Policy {
     names: Vec<TextPattern>,
     restrict_native_sidecars: bool,
     remedy: Remedy,
+    check_nodes: bool,
+    minimum_kubelet: KubeletVersion,
 }
 
 impl Policy {
@@ -187,12 +264,28 @@ impl Policy {
         }
     }
 
+    /// Whether native sidecars must match the lists too (`restrictNativeSidecars`).
     pub fn restrict_native_sidecars(&self) -> bool {
         self.restrict_native_sidecars
     }
 
+    /// What to do about a sidecar in `containers`.
     pub fn remedy(&self) -> Remedy {
         self.remedy
+    }
+
+    /// The kubelet version every node must run before the policy relies on native sidecars, when it checks nodes
+    /// (`checkNodes`); `None` when it does not look at the cluster.
+    pub fn node_check(&self) -> Option<KubeletVersion> {
+        self.check_nodes.then_some(self.minimum_kubelet)
+    }
+
+    /// The same policy with node checking switched on or off: offline tools have no cluster to ask, and the
+    /// playground checks nodes exactly when the user typed some.
+    #[must_use]
+    pub fn with_node_check(mut self, check_nodes: bool) -> Self {
+        self.check_nodes = check_nodes;
+        self
     }
 }
 
@@ -237,6 +330,24 @@ mod tests {
     )]
     #[case::list_not_object("[1, 2]", "invalid settings: they must be an object of setting names to values")]
     #[case::not_json("{sidecarImages: [a]}", "invalid settings: key must be a string")]
+    #[case::kubelet_version_with_patch(
+        r#"{"sidecarImages": ["a"], "minimumKubeletVersion": "1.30.2"}"#,
+        "minimumKubeletVersion '1.30.2' is not valid: it must be MAJOR.MINOR, such as \"1.29\" or \"1.33\""
+    )]
+    #[case::kubelet_version_before_native_sidecars(
+        r#"{"sidecarImages": ["a"], "checkNodes": true, "minimumKubeletVersion": "1.28"}"#,
+        "minimumKubeletVersion '1.28' is not valid: native sidecars do not exist before Kubernetes 1.29"
+    )]
+    #[case::kubelet_version_not_a_string(
+        r#"{"sidecarImages": ["a"], "minimumKubeletVersion": 1.29}"#,
+        "invalid settings: invalid type: floating point `1.29`, expected a string"
+    )]
+    #[case::check_nodes_not_a_bool(r#"{"sidecarImages": ["a"], "checkNodes": "yes"}"#, "invalid type: string \"yes\"")]
+    #[case::templates_without_mutate(
+        r#"{"sidecarImages": ["a"], "mutateTemplates": true}"#,
+        "mutateTemplates: true does nothing without mutate: true: set mutate: true to convert sidecars, or remove \
+         mutateTemplates"
+    )]
     fn refused_settings(#[case] json: &str, #[case] expected: &str) {
         let message = error(json);
         assert!(message.contains(expected), "{message:?} should contain {expected:?}");
@@ -250,11 +361,15 @@ mod tests {
     #[case::names_only(r#"{"sidecarContainerNames": ["vault-agent", "istio-*"]}"#, Remedy::Reject)]
     #[case::mutate_default_placement(
         r#"{"sidecarImages": ["a"], "mutate": true}"#,
-        Remedy::Convert(Placement::AfterInitContainers)
+        Remedy::Convert { placement: Placement::AfterInitContainers, templates: false }
     )]
     #[case::mutate_before(
         r#"{"sidecarImages": ["a"], "mutate": true, "placement": "beforeInitContainers"}"#,
-        Remedy::Convert(Placement::BeforeInitContainers)
+        Remedy::Convert { placement: Placement::BeforeInitContainers, templates: false }
+    )]
+    #[case::mutate_templates(
+        r#"{"sidecarImages": ["a"], "mutate": true, "mutateTemplates": true}"#,
+        Remedy::Convert { placement: Placement::AfterInitContainers, templates: true }
     )]
     #[case::placement_without_mutate(
         r#"{"sidecarImages": ["a"], "placement": "beforeInitContainers"}"#,
@@ -276,6 +391,34 @@ mod tests {
         let policy =
             compile(r#"{"sidecarImages": ["hashicorp/vault"], "sidecarContainerNames": ["istio-*"]}"#).expect("valid");
         assert_eq!(policy.is_sidecar(name, image), expected);
+    }
+
+    #[rstest]
+    #[case::off_by_default(r#"{"sidecarImages": ["a"]}"#, None)]
+    #[case::on_with_the_default_minimum(r#"{"sidecarImages": ["a"], "checkNodes": true}"#, Some("1.29"))]
+    #[case::on_where_ga(r#"{"sidecarImages": ["a"], "checkNodes": true, "minimumKubeletVersion": "1.33"}"#, Some("1.33"))]
+    #[case::minimum_without_check_is_inert(r#"{"sidecarImages": ["a"], "minimumKubeletVersion": "1.33"}"#, None)]
+    fn node_checks(#[case] json: &str, #[case] minimum: Option<&str>) {
+        let policy = compile(json).expect("valid settings");
+        assert_eq!(policy.node_check().map(|v| v.to_string()).as_deref(), minimum);
+    }
+
+    #[test]
+    fn node_checks_can_be_switched_for_offline_use() {
+        let policy = compile(r#"{"sidecarImages": ["a"], "checkNodes": true, "minimumKubeletVersion": "1.31"}"#)
+            .expect("valid settings");
+        assert_eq!(policy.clone().with_node_check(false).node_check(), None);
+        let off = compile(r#"{"sidecarImages": ["a"], "minimumKubeletVersion": "1.31"}"#).expect("valid settings");
+        assert_eq!(
+            off.with_node_check(true).node_check().map(|v| v.to_string()).as_deref(),
+            Some("1.31")
+        );
+    }
+
+    #[test]
+    fn placements_are_named_as_in_settings() {
+        assert_eq!(Placement::AfterInitContainers.to_string(), "afterInitContainers");
+        assert_eq!(Placement::BeforeInitContainers.to_string(), "beforeInitContainers");
     }
 
     #[rstest]

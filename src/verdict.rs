@@ -11,32 +11,43 @@ pub const AUDIT_MOVED_SIDECARS: &str = "moved-native-sidecars";
 /// What the policy decided about one admission request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
+    /// Let the object through as it is.
     Accept {
+        /// Shown to the user by kubectl, and recorded.
         warnings: Vec<String>,
     },
+    /// Refuse the object.
     Reject {
+        /// Why, and how to fix it.
         message: String,
+        /// Shown along with the message.
         warnings: Vec<String>,
     },
     /// Accept with a changed object; the host turns the difference into a JSON patch.
     Mutate {
+        /// The whole object, changed.
         object: Value,
+        /// One per change, so that the user learns what the webhook did.
         warnings: Vec<String>,
+        /// A summary for the audit log.
         audit_annotations: BTreeMap<String, String>,
     },
 }
 
 impl Verdict {
+    /// Accepted, nothing to say.
     pub fn accept() -> Self {
         Verdict::Accept { warnings: Vec::new() }
     }
 
+    /// Accepted with one warning.
     pub fn accept_with_warning(warning: String) -> Self {
         Verdict::Accept {
             warnings: vec![warning],
         }
     }
 
+    /// Rejected with `message`.
     pub fn reject(message: impl Into<String>) -> Self {
         Verdict::Reject {
             message: message.into(),
@@ -44,10 +55,12 @@ impl Verdict {
         }
     }
 
+    /// Whether the object gets through (changed or not).
     pub fn is_accepted(&self) -> bool {
         !matches!(self, Verdict::Reject { .. })
     }
 
+    /// The rejection message.
     pub fn message(&self) -> Option<&str> {
         match self {
             Verdict::Reject { message, .. } => Some(message),
@@ -55,6 +68,7 @@ impl Verdict {
         }
     }
 
+    /// The warnings, whatever the decision.
     pub fn warnings(&self) -> &[String] {
         match self {
             Verdict::Accept { warnings } | Verdict::Reject { warnings, .. } | Verdict::Mutate { warnings, .. } => {
@@ -63,6 +77,7 @@ impl Verdict {
         }
     }
 
+    /// The changed object of a mutation.
     pub fn mutated_object(&self) -> Option<&Value> {
         match self {
             Verdict::Mutate { object, .. } => Some(object),

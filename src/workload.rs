@@ -44,6 +44,7 @@ impl PodSpecPath {
 /// A checked kind: where its pod spec is, and whether its containers can change on UPDATE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Workload {
+    /// Where the pod spec is.
     pub path: PodSpecPath,
     /// Pods ("pod updates may not add or remove containers") and Jobs (immutable template) cannot change their
     /// containers after creation, so an UPDATE carries no placement decision.
@@ -53,6 +54,7 @@ pub struct Workload {
 /// What the policy makes of a kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// A kind with a pod spec the policy checks.
     Checked(Workload),
     /// Neither a known pod-carrying kind nor an object with `spec.template.spec`.
     Unsupported,

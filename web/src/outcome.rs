@@ -45,7 +45,7 @@ pub struct Outcome {
     /// 1-based line of `settings_error` in the settings text, when the parser knows it.
     pub settings_error_line: Option<usize>,
     /// The operation evaluated (`CREATE` unless asked otherwise).
-    pub operation: &'static str,
+    pub operation: String,
     /// The converted object as YAML, keys in the order of the input.
     pub mutated_manifest: Option<String>,
     /// 1-based lines of `mutated_manifest` that differ from the input (re-serialized the same way).
@@ -66,7 +66,7 @@ impl Outcome {
             error_line: None,
             settings_error: None,
             settings_error_line: None,
-            operation: operation.as_str(),
+            operation: operation.to_string(),
             mutated_manifest: None,
             changed_lines: Vec::new(),
             patch: None,
@@ -107,8 +107,12 @@ pub fn evaluate(manifest: &str, settings: &str, operation: Option<&str>) -> Outc
         _ => Value::Null,
     };
     let original = object.clone();
-    let verdict =
-        sidecar_placement_policy::evaluate(AdmissionRequest::for_manifest(object, operation, old_object), &policy);
+    // The playground has no cluster (yet): node checking is off, so the lookup is never made.
+    let verdict = sidecar_placement_policy::evaluate(
+        AdmissionRequest::for_manifest(object, operation, old_object),
+        &policy.with_node_check(false),
+        || Err("the playground has no cluster to ask".to_owned()),
+    );
     match verdict {
         Verdict::Accept { warnings } => Outcome {
             accepted: Some(true),
