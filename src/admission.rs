@@ -247,7 +247,9 @@ fn set_aside_for_old_nodes(
             ("containers", "them")
         };
         warnings.push(format!(
-            "sidecar placement not enforced: {noun} {} left in {}.containers, neither converted nor rejected,              because {hang}, and {reason}. Move {pronoun} to {}.initContainers with `restartPolicy: Always` once              every node runs kubelet {minimum} or later",
+            "sidecar placement not enforced: {noun} {} left in {}.containers, neither converted nor rejected, \
+             because {hang}, and {reason}. Move {pronoun} to {}.initContainers with `restartPolicy: Always` once \
+             every node runs kubelet {minimum} or later",
             nodes::join_and(&containers),
             path.display(),
             path.display(),
@@ -257,7 +259,9 @@ fn set_aside_for_old_nodes(
         let sidecars: Vec<String> = native_sidecars
             .iter()
             .map(|(index, name)| {
-                let name = name.as_deref().map_or_else(|| "(unnamed)".to_owned(), |n| format!("'{n}'"));
+                let name = name
+                    .as_deref()
+                    .map_or_else(|| "(unnamed)".to_owned(), |n| format!("'{n}'"));
                 format!("{name} ({}.initContainers[{index}])", path.display())
             })
             .collect();
@@ -286,7 +290,9 @@ fn reject(findings: &[Finding], path: PodSpecPath, warnings: Vec<String>) -> Ver
 /// rewritten template shows as drift forever. Its Pods are converted as they are created.
 fn left_for_pods(finding: &Finding, path: PodSpecPath) -> String {
     format!(
-        "container {} at {} is a sidecar placed as a co-located container: its Pods are converted into native          sidecars as they are created, and this template is left as written (mutateTemplates is off); to fix the          manifest itself, {}",
+        "container {} at {} is a sidecar placed as a co-located container: its Pods are converted into native \
+         sidecars as they are created, and this template is left as written (mutateTemplates is off); to fix the \
+         manifest itself, {}",
         finding.quoted_name(),
         finding.location(path),
         native_sidecar_fix(path)
@@ -573,6 +579,305 @@ mod tests {
         assert_eq!(
             decide(object, Operation::Create, Value::Null, &policy),
             Verdict::accept()
+        );
+    }
+
+    fn settings(json: Value) -> Policy {
+        Settings::from_json(json.to_string().as_bytes())
+            .and_then(|settings| settings.compile())
+            .expect("valid settings")
+    }
+
+    fn checking(extra: Value) -> Policy {
+        let mut json = json!({"sidecarImages": ["hashicorp/vault"], "checkNodes": true});
+        for (key, value) in extra.as_object().expect("object") {
+            json[key] = value.clone();
+        }
+        settings(json)
+    }
+
+    fn cluster(versions: &[&str]) -> NodeLookup {
+        Ok(versions
+            .iter()
+            .enumerate()
+            .map(|(i, version)| crate::Node::new(format!("node-{}", i + 1), *version))
+            .collect())
+    }
+
+    /// Decides with `lookup` as the cluster's answer; also says how often the cluster was asked.
+    fn decide_with(
+        object: Value,
+        operation: Operation,
+        old: Value,
+        policy: &Policy,
+        lookup: NodeLookup,
+    ) -> (Verdict, usize) {
+        let mut calls = 0;
+        let verdict = evaluate(request(object, operation, old), policy, || {
+            calls += 1;
+            lookup
+        });
+        (verdict, calls)
+    }
+
+    fn native_pod() -> Value {
+        let mut object = pod(json!([app()]));
+        object["spec"]["initContainers"] =
+            json!([{"name": "vault-sync", "image": "hashicorp/vault:1.15", "restartPolicy": "Always"}]);
+        object
+    }
+
+    #[rstest]
+    #[case::no_sidecar_at_all(pod(json!([app()])))]
+    #[case::co_located_apps(pod(json!([app(), {"name": "ui", "image": "acme/ui"}])))]
+    #[case::sidecar_image_alone_is_the_app(pod(json!([agent()])))]
+    #[case::one_shot_init_with_sidecar_image(json!({"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [app()], "initContainers": [{"name": "vault-agent-init", "image": "hashicorp/vault"}]}}))]
+    fn objects_without_sidecars_never_ask_the_cluster(#[case] object: Value) {
+        let (verdict, calls) = decide_with(
+            object,
+            Operation::Create,
+            Value::Null,
+            &checking(json!({})),
+            cluster(&["v1.27.0"]),
+        );
+        assert_eq!((verdict, calls), (Verdict::accept(), 0));
+    }
+
+    #[test]
+    fn a_ready_cluster_changes_nothing() {
+        for policy in [checking(json!({})), checking(json!({"mutate": true}))] {
+            let object = pod(json!([app(), agent()]));
+            let (with_nodes, calls) = decide_with(
+                object.clone(),
+                Operation::Create,
+                Value::Null,
+                &policy,
+                cluster(&["v1.30.4", "v1.29.3-eks-4f1a2b"]),
+            );
+            let without = decide(
+                object,
+                Operation::Create,
+                Value::Null,
+                &policy.clone().with_node_check(false),
+            );
+            assert_eq!(calls, 1);
+            assert_eq!(with_nodes, without);
+        }
+    }
+
+    #[rstest]
+    #[case::validating(json!({}))]
+    #[case::mutating(json!({"mutate": true, "mutateTemplates": true}))]
+    fn a_mixed_cluster_neither_rejects_nor_converts(#[case] extra: Value) {
+        let (verdict, calls) = decide_with(
+            deployment(json!([app(), agent()])),
+            Operation::Create,
+            Value::Null,
+            &checking(extra),
+            cluster(&["v1.30.4", "v1.28.9"]),
+        );
+        assert_eq!(calls, 1);
+        assert_eq!(
+            verdict,
+            Verdict::accept_with_warning(
+                "sidecar placement not enforced: container 'vault-agent' (spec.template.spec.containers[1]) left \
+                 in spec.template.spec.containers, neither converted nor rejected, because a native sidecar hangs \
+                 in Init on a node whose kubelet is older than 1.29, and node 'node-2' (kubelet v1.28.9) does not \
+                 run kubelet 1.29 or later. Move it to spec.template.spec.initContainers with `restartPolicy: \
+                 Always` once every node runs kubelet 1.29 or later"
+                    .to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn one_warning_names_every_sidecar_left_in_place() {
+        let sidecar = |name: &str| json!({"name": name, "image": "hashicorp/vault"});
+        let (verdict, _) = decide_with(
+            pod(json!([sidecar("a"), app(), sidecar("b")])),
+            Operation::Create,
+            Value::Null,
+            &checking(json!({"mutate": true})),
+            Err("connection refused".to_owned()),
+        );
+        assert!(
+            verdict.is_accepted() && verdict.mutated_object().is_none(),
+            "{verdict:?}"
+        );
+        assert_eq!(verdict.warnings().len(), 1);
+        assert!(
+            verdict.warnings()[0].starts_with(
+                "sidecar placement not enforced: containers 'a' (spec.containers[0]) and 'b' (spec.containers[2]) \
+                 left in spec.containers, neither converted nor rejected, because a native sidecar hangs in Init on \
+                 a node whose kubelet is older than 1.29, and the cluster's Nodes could not be listed to rule that \
+                 out: connection refused. Grant the policy access"
+            ),
+            "{verdict:?}"
+        );
+        assert!(verdict.warnings()[0].ends_with(
+            "Move them to spec.initContainers with `restartPolicy: Always` once every node runs kubelet 1.29 or later"
+        ));
+    }
+
+    #[rstest]
+    #[case::ready_node(&["v1.28.9", "v1.31.0+k3s1"], "node-2", true)]
+    #[case::old_node(&["v1.28.9", "v1.31.0+k3s1"], "node-1", false)]
+    #[case::unknown_node(&["v1.31.0+k3s1"], "node-9", false)]
+    fn a_pinned_pod_counts_only_its_node(#[case] versions: &[&str], #[case] node: &str, #[case] converted: bool) {
+        let mut object = pod(json!([app(), agent()]));
+        object["spec"]["nodeName"] = json!(node);
+        let (verdict, calls) = decide_with(
+            object,
+            Operation::Create,
+            Value::Null,
+            &checking(json!({"mutate": true})),
+            cluster(versions),
+        );
+        assert_eq!(calls, 1);
+        assert_eq!(verdict.mutated_object().is_some(), converted, "{verdict:?}");
+    }
+
+    #[rstest]
+    #[case::ready(cluster(&["v1.29.0"]), vec![])]
+    #[case::old_nodes(cluster(&["v1.30.0", "v1.27.3", "v1.28.1", "garbage", "v1.26.0"]), vec!["native sidecar 'vault-sync' (spec.initContainers[0]) accepted, but a native sidecar hangs in Init on a node whose kubelet is older than 1.29, and nodes 'node-2' (kubelet v1.27.3), 'node-3' (kubelet v1.28.1), 'node-4' (kubelet version 'garbage' unreadable) and 1 more do not run kubelet 1.29 or later"])]
+    #[case::no_nodes(cluster(&[]), vec!["native sidecar 'vault-sync' (spec.initContainers[0]) accepted, but a native sidecar hangs in Init on a node whose kubelet is older than 1.29, and the cluster listed no Node to rule that out"])]
+    fn native_sidecars_are_accepted_with_a_warning_where_they_would_hang(
+        #[case] lookup: NodeLookup,
+        #[case] warnings: Vec<&str>,
+    ) {
+        let (verdict, calls) = decide_with(
+            native_pod(),
+            Operation::Create,
+            Value::Null,
+            &checking(json!({})),
+            lookup,
+        );
+        assert_eq!(calls, 1);
+        assert_eq!(
+            verdict,
+            Verdict::Accept {
+                warnings: warnings.into_iter().map(str::to_owned).collect()
+            }
+        );
+    }
+
+    #[test]
+    fn the_minimum_kubelet_version_is_the_settings() {
+        let (verdict, _) = decide_with(
+            native_pod(),
+            Operation::Create,
+            Value::Null,
+            &checking(json!({"minimumKubeletVersion": "1.33"})),
+            cluster(&["v1.32.1-gke.1002000"]),
+        );
+        assert_eq!(
+            verdict.warnings(),
+            [
+                "native sidecar 'vault-sync' (spec.initContainers[0]) accepted, but a native sidecar hangs in Init on a \
+              node whose kubelet is older than 1.33, and node 'node-1' (kubelet v1.32.1-gke.1002000) does not run \
+              kubelet 1.33 or later"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unapproved_native_sidecar_is_still_rejected_on_old_nodes() {
+        let mut object = pod(json!([app(), agent()]));
+        object["spec"]["initContainers"] = json!([{"name": "rogue", "image": "evil/miner", "restartPolicy": "Always"}]);
+        let (verdict, _) = decide_with(
+            object,
+            Operation::Create,
+            Value::Null,
+            &checking(json!({"restrictNativeSidecars": true})),
+            cluster(&["v1.28.0"]),
+        );
+        let message = verdict.message().expect("rejected");
+        assert!(
+            message.starts_with("native sidecar not approved: container 'rogue'"),
+            "{message}"
+        );
+        assert!(!message.contains("vault-agent"), "{message}");
+        assert_eq!(verdict.warnings().len(), 2, "{verdict:?}");
+    }
+
+    #[test]
+    fn pre_existing_sidecars_on_update_do_not_ask_the_cluster() {
+        let old = deployment(json!([app(), agent()]));
+        let mut new = old.clone();
+        new["metadata"]["labels"] = json!({"team": "a"});
+        let (verdict, calls) = decide_with(new, Operation::Update, old, &checking(json!({})), cluster(&["v1.28.0"]));
+        assert_eq!(calls, 0);
+        assert!(verdict.is_accepted());
+        assert_eq!(verdict.warnings().len(), 1);
+    }
+
+    fn cronjob(containers: Value) -> Value {
+        json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c"},
+               "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": containers}}}}}})
+    }
+
+    #[rstest]
+    #[case::deployment(deployment(json!([app(), agent()])), "spec.template.spec")]
+    #[case::cronjob(cronjob(json!([app(), agent()])), "spec.jobTemplate.spec.template.spec")]
+    #[case::job(json!({"apiVersion": "batch/v1", "kind": "Job", "spec": {"template": {"spec": {"containers": [app(), agent()]}}}}), "spec.template.spec")]
+    #[case::rollout(json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "spec": {"template": {"spec": {"containers": [app(), agent()]}}}}), "spec.template.spec")]
+    fn templates_are_left_to_their_pods_by_default(#[case] object: Value, #[case] path: &str) {
+        let verdict = decide(
+            object,
+            Operation::Create,
+            Value::Null,
+            &settings(json!({"sidecarImages": ["hashicorp/vault"], "mutate": true})),
+        );
+        assert_eq!(
+            verdict,
+            Verdict::accept_with_warning(format!(
+                "container 'vault-agent' at {path}.containers[1] is a sidecar placed as a co-located container: its \
+                 Pods are converted into native sidecars as they are created, and this template is left as written \
+                 (mutateTemplates is off); to fix the manifest itself, declare it in {path}.initContainers with \
+                 `restartPolicy: Always` (native sidecar, Kubernetes 1.29+)"
+            ))
+        );
+    }
+
+    #[test]
+    fn pods_are_converted_without_mutate_templates() {
+        let verdict = decide(
+            pod(json!([app(), agent()])),
+            Operation::Create,
+            Value::Null,
+            &settings(json!({"sidecarImages": ["hashicorp/vault"], "mutate": true})),
+        );
+        assert!(verdict.mutated_object().is_some(), "{verdict:?}");
+    }
+
+    #[test]
+    fn a_template_whose_pods_would_be_refused_is_refused_now() {
+        let mut blocked = agent();
+        blocked["restartPolicy"] = json!("Never");
+        let verdict = decide(
+            deployment(json!([app(), blocked])),
+            Operation::Create,
+            Value::Null,
+            &settings(json!({"sidecarImages": ["hashicorp/vault"], "mutate": true})),
+        );
+        assert!(
+            verdict
+                .message()
+                .is_some_and(|m| m.contains("was not converted because it sets `restartPolicy: Never`"))
+        );
+    }
+
+    #[test]
+    fn templates_without_mutation_are_rejected_as_before() {
+        let verdict = decide(
+            deployment(json!([app(), agent()])),
+            Operation::Create,
+            Value::Null,
+            &settings(json!({"sidecarImages": ["hashicorp/vault"]})),
+        );
+        assert!(
+            verdict.message().is_some_and(|m| m.contains("'vault-agent'")),
+            "{verdict:?}"
         );
     }
 }

@@ -488,4 +488,55 @@ mod tests {
         };
         assert_eq!(finding.describe(PodSpecPath::Template), expected);
     }
+
+    #[rstest]
+    #[case::no_init_containers(json!({"containers": [c("app", "nginx")]}), InitLayout { len: 0, first_one_shot: 0, after_setup_steps: 0 }, vec![])]
+    #[case::natives_then_one_shots(json!({"containers": [c("app", "nginx")], "initContainers": [{"name": "proxy", "image": "x", "restartPolicy": "Always"}, c("setup", "busybox"), {"name": "late", "image": "y", "restartPolicy": "Always"}]}), InitLayout { len: 3, first_one_shot: 1, after_setup_steps: 0 }, vec![(0, Some("proxy".to_owned())), (2, Some("late".to_owned()))])]
+    #[case::setup_step_by_image(json!({"containers": [c("app", "nginx")], "initContainers": [c("setup", "busybox"), c("vault-agent-init", "hashicorp/vault:1.15"), c("migrate", "acme/migrate")]}), InitLayout { len: 3, first_one_shot: 0, after_setup_steps: 2 }, vec![])]
+    #[case::setup_step_by_name(json!({"containers": [c("app", "nginx")], "initContainers": [c("log-shipper", "busybox")]}), InitLayout { len: 1, first_one_shot: 0, after_setup_steps: 1 }, vec![])]
+    #[case::native_sidecar_with_sidecar_image_is_no_setup_step(json!({"containers": [c("app", "nginx")], "initContainers": [{"name": "v", "image": "hashicorp/vault", "restartPolicy": "Always"}]}), InitLayout { len: 1, first_one_shot: 1, after_setup_steps: 0 }, vec![(0, Some("v".to_owned()))])]
+    fn init_container_layouts(
+        #[case] spec: Value,
+        #[case] layout: InitLayout,
+        #[case] native_sidecars: Vec<NativeSidecar>,
+    ) {
+        let inspection = inspect(&spec, PodSpecPath::Pod, &policy(false)).expect("well-formed");
+        assert_eq!(inspection.init_layout, layout);
+        assert_eq!(inspection.native_sidecars, native_sidecars);
+    }
+
+    #[rstest]
+    #[case::nothing(json!({"containers": [c("app", "nginx")]}), false)]
+    #[case::sidecar_alone_is_the_app(json!({"containers": [c("vault", "hashicorp/vault")]}), false)]
+    #[case::one_shot_with_sidecar_image(json!({"containers": [c("app", "nginx")], "initContainers": [c("init", "hashicorp/vault")]}), false)]
+    #[case::legacy_sidecar(json!({"containers": [c("app", "nginx"), c("v", "hashicorp/vault")]}), true)]
+    #[case::blocked_legacy_sidecar(json!({"containers": [c("app", "nginx"), {"name": "v", "image": "hashicorp/vault", "restartPolicy": "Never"}]}), true)]
+    #[case::native_sidecar(json!({"containers": [c("app", "nginx")], "initContainers": [{"name": "x", "image": "x", "restartPolicy": "Always"}]}), true)]
+    fn which_specs_involve_sidecars(#[case] spec: Value, #[case] involved: bool) {
+        let inspection = inspect(&spec, PodSpecPath::Pod, &policy(false)).expect("well-formed");
+        assert_eq!(inspection.involves_sidecars(), involved);
+    }
+
+    #[test]
+    fn the_same_problem_is_recognised_across_an_update() {
+        let finding = |problem: Problem, index: usize, image: &str| Finding {
+            problem,
+            index,
+            name: Some("vault-agent".into()),
+            image: Some(image.into()),
+        };
+        let old = finding(LEGACY, 1, "hashicorp/vault:1.15");
+        let moved_and_blocked = finding(
+            Problem::LegacySidecar {
+                blocker: Some(ConversionBlocker::RestartPolicyRules),
+            },
+            3,
+            "hashicorp/vault:1.17",
+        );
+        assert_eq!(old.key(), moved_and_blocked.key());
+        assert_ne!(
+            old.key(),
+            finding(Problem::UnapprovedNativeSidecar, 1, "hashicorp/vault:1.15").key()
+        );
+    }
 }
