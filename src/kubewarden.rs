@@ -68,7 +68,12 @@ fn list_nodes() -> NodeLookup {
         kind: NODE_KIND.to_owned(),
         label_selector: None,
         field_selector: None,
-        field_masks: Some(NODE_FIELD_MASKS.iter().map(|mask| (*mask).to_owned()).collect::<BTreeSet<_>>()),
+        field_masks: Some(
+            NODE_FIELD_MASKS
+                .iter()
+                .map(|mask| (*mask).to_owned())
+                .collect::<BTreeSet<_>>(),
+        ),
     };
     let payload = serde_json::to_vec(&request).map_err(|error| error.to_string())?;
     let answer = wapc_guest::host_call("kubewarden", "kubernetes", "list_resources_all", &payload)

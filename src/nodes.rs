@@ -166,7 +166,9 @@ pub fn parse_node_list(json: &[u8]) -> NodeLookup {
 
 /// `spec.nodeName` of a pod spec: when set, the Pod runs there and nowhere else.
 pub fn pinned_node(spec: &Value) -> Option<&str> {
-    spec.get("nodeName").and_then(Value::as_str).filter(|name| !name.is_empty())
+    spec.get("nodeName")
+        .and_then(Value::as_str)
+        .filter(|name| !name.is_empty())
 }
 
 /// Why the policy does not rely on native sidecars for this object.
@@ -204,7 +206,10 @@ pub fn readiness(lookup: NodeLookup, pinned: Option<&str>, minimum: KubeletVersi
             }
             vec![node]
         }
-        None => nodes.into_iter().filter(|node| !node.runs_native_sidecars(minimum)).collect(),
+        None => nodes
+            .into_iter()
+            .filter(|node| !node.runs_native_sidecars(minimum))
+            .collect(),
     };
     if not_ready.is_empty() {
         return Ok(());
@@ -249,7 +254,10 @@ fn describe_node(node: &Node) -> String {
     if node.kubelet_version.is_empty() {
         format!("'{}' (no kubelet version)", node.name)
     } else if KubeletVersion::parse_kubelet(&node.kubelet_version).is_none() {
-        format!("'{}' (kubelet version '{}' unreadable)", node.name, node.kubelet_version)
+        format!(
+            "'{}' (kubelet version '{}' unreadable)",
+            node.name, node.kubelet_version
+        )
     } else {
         format!("'{}' (kubelet {})", node.name, node.kubelet_version)
     }
@@ -337,19 +345,12 @@ mod tests {
     #[case::pinned_to_ready_node_of_mixed_cluster(&["v1.28.9", "v1.30.4"], Some("node-2"), true)]
     #[case::pinned_to_old_node(&["v1.28.9", "v1.30.4"], Some("node-1"), false)]
     fn readiness_of_clusters(#[case] versions: &[&str], #[case] pinned: Option<&str>, #[case] ready: bool) {
-        assert_eq!(
-            readiness(nodes(versions), pinned, NATIVE_SIDECARS_SINCE).is_ok(),
-            ready
-        );
+        assert_eq!(readiness(nodes(versions), pinned, NATIVE_SIDECARS_SINCE).is_ok(), ready);
     }
 
     #[test]
     fn only_the_nodes_that_are_not_ready_are_reported() {
-        let result = readiness(
-            nodes(&["v1.30.4", "v1.28.9", "v1.33.0", "bad"]),
-            None,
-            v(1, 33),
-        );
+        let result = readiness(nodes(&["v1.30.4", "v1.28.9", "v1.33.0", "bad"]), None, v(1, 33));
         assert_eq!(names(result), ["node-1", "node-2", "node-4"]);
     }
 

@@ -396,7 +396,10 @@ mod tests {
     #[rstest]
     #[case::off_by_default(r#"{"sidecarImages": ["a"]}"#, None)]
     #[case::on_with_the_default_minimum(r#"{"sidecarImages": ["a"], "checkNodes": true}"#, Some("1.29"))]
-    #[case::on_where_ga(r#"{"sidecarImages": ["a"], "checkNodes": true, "minimumKubeletVersion": "1.33"}"#, Some("1.33"))]
+    #[case::on_where_ga(
+        r#"{"sidecarImages": ["a"], "checkNodes": true, "minimumKubeletVersion": "1.33"}"#,
+        Some("1.33")
+    )]
     #[case::minimum_without_check_is_inert(r#"{"sidecarImages": ["a"], "minimumKubeletVersion": "1.33"}"#, None)]
     fn node_checks(#[case] json: &str, #[case] minimum: Option<&str>) {
         let policy = compile(json).expect("valid settings");
