@@ -2,6 +2,7 @@
 
 use std::error::Error;
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -9,6 +10,7 @@ use wapc::{WapcHost, WasiParams};
 use wasmtime_provider::WasmtimeEngineProviderBuilder;
 use wasmtime_provider::wasmtime::{Config, Engine, Module};
 
+use crate::cluster::{HostCall, Session};
 use crate::payload::validation_payload_bytes;
 use crate::{HostError, SettingsValidationResponse, ValidationResponse};
 
@@ -35,6 +37,8 @@ pub const LOG_ENV: &str = "POLICY_HOST_LOG";
 /// non-`Send` trait object): create one per thread.
 pub struct PolicyHost {
     wapc: WapcHost,
+    /// What the host callback answers to Kubernetes calls, and the calls it saw.
+    cluster: Arc<Mutex<Cluster>>,
 }
 
 impl std::fmt::Debug for PolicyHost {
@@ -66,8 +70,14 @@ impl PolicyHost {
             .wasi_params(WasiParams::default())
             .build_pre()?
             .rehydrate(None)?;
-        let wapc = WapcHost::new(Box::new(provider), Some(Box::new(host_callback))).map_err(HostError::Init)?;
-        Ok(Self { wapc })
+        let cluster = Arc::new(Mutex::new(Cluster::default()));
+        let callback_cluster = Arc::clone(&cluster);
+        let callback = move |id: u64, binding: &str, namespace: &str, operation: &str, payload: &[u8]| {
+            let mut cluster = callback_cluster.lock().unwrap_or_else(PoisonError::into_inner);
+            host_callback(&mut cluster, id, binding, namespace, operation, payload)
+        };
+        let wapc = WapcHost::new(Box::new(provider), Some(Box::new(callback))).map_err(HostError::Init)?;
+        Ok(Self { wapc, cluster })
     }
 
     /// Calls the waPC function `op` with `payload` and returns the guest's answer as is.
@@ -82,6 +92,28 @@ impl PolicyHost {
     pub fn validate(&self, request: &Value, settings: &Value) -> Result<ValidationResponse, HostError> {
         let payload = validation_payload_bytes(request, settings)?;
         self.call_json("validate", &payload)
+    }
+
+    /// Calls `validate` with the cluster answering the policy's host calls from `session` (a kwctl session file),
+    /// and returns every Kubernetes call the policy made, in order. `validate` itself answers with no cluster
+    /// access, as `kwctl run` without `--allow-context-aware` does.
+    pub fn validate_in(
+        &self,
+        request: &Value,
+        settings: &Value,
+        session: Session,
+    ) -> Result<(ValidationResponse, Vec<HostCall>), HostError> {
+        self.set_session(session);
+        let response = self.validate(request, settings);
+        let calls = self.set_session(Session::none());
+        Ok((response?, calls))
+    }
+
+    /// Installs the session the next calls are answered from; returns the calls made since the last one.
+    fn set_session(&self, session: Session) -> Vec<HostCall> {
+        let mut cluster = self.cluster.lock().unwrap_or_else(PoisonError::into_inner);
+        cluster.session = session;
+        std::mem::take(&mut cluster.calls)
     }
 
     /// Calls `validate` with arbitrary bytes; returns the raw answer.
@@ -119,7 +151,21 @@ impl PolicyHost {
 
 type CallbackResult = Result<Vec<u8>, Box<dyn Error + Send + Sync>>;
 
-fn host_callback(id: u64, binding: &str, namespace: &str, operation: &str, payload: &[u8]) -> CallbackResult {
+/// The cluster state the host callback shares with [`PolicyHost`].
+#[derive(Debug, Default)]
+struct Cluster {
+    session: Session,
+    calls: Vec<HostCall>,
+}
+
+fn host_callback(
+    cluster: &mut Cluster,
+    id: u64,
+    binding: &str,
+    namespace: &str,
+    operation: &str,
+    payload: &[u8],
+) -> CallbackResult {
     match (binding, namespace, operation) {
         ("kubewarden", "tracing", "log") => {
             if std::env::var_os(LOG_ENV).is_some() {
@@ -127,9 +173,19 @@ fn host_callback(id: u64, binding: &str, namespace: &str, operation: &str, paylo
             }
             Ok(Vec::new())
         }
+        ("kubewarden", "kubernetes", _) => {
+            let request: Value = serde_json::from_slice(payload)
+                .map_err(|e| format!("kubernetes/{operation}: the request is not JSON: {e}"))?;
+            cluster.calls.push(HostCall {
+                namespace: namespace.to_owned(),
+                operation: operation.to_owned(),
+                request: request.clone(),
+            });
+            Ok(cluster.session.answer(operation, &request)?)
+        }
         _ => Err(format!(
             "host call {binding}/{namespace}/{operation} is not supported by this host \
-             (policy-host only answers kubewarden/tracing/log)"
+             (policy-host answers kubewarden/tracing/log and kubewarden/kubernetes)"
         )
         .into()),
     }
@@ -164,7 +220,14 @@ mod tests {
 
     #[test]
     fn log_calls_are_answered() {
-        let answer = host_callback(1, "kubewarden", "tracing", "log", br#"{"level":"info","message":"hi"}"#);
+        let answer = host_callback(
+            &mut Cluster::default(),
+            1,
+            "kubewarden",
+            "tracing",
+            "log",
+            br#"{"level":"info","message":"hi"}"#,
+        );
         assert_eq!(answer.unwrap(), Vec::<u8>::new());
     }
 
@@ -172,11 +235,10 @@ mod tests {
     fn other_calls_are_refused() {
         for (binding, namespace, operation) in [
             ("kubewarden", "oci", "v1/verify"),
-            ("kubewarden", "kubernetes", "list_resources_by_namespace"),
             ("kubewarden", "tracing", "debug"),
             ("other", "tracing", "log"),
         ] {
-            let err = host_callback(1, binding, namespace, operation, b"{}").unwrap_err();
+            let err = host_callback(&mut Cluster::default(), 1, binding, namespace, operation, b"{}").unwrap_err();
             let text = err.to_string();
             assert!(text.contains(&format!("{binding}/{namespace}/{operation}")), "{text}");
             assert!(text.contains("not supported by this host"), "{text}");

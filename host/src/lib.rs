@@ -14,12 +14,14 @@
 //! # Ok::<(), policy_host::HostError>(())
 //! ```
 
+mod cluster;
 mod error;
 mod host;
 mod locate;
 mod payload;
 mod response;
 
+pub use cluster::{HostCall, NOT_GRANTED, Session};
 pub use error::HostError;
 pub use host::{LOG_ENV, PolicyHost};
 pub use locate::{POLICY_WASM_ENV, policy_wasm, release_module, workspace_root};
