@@ -77,7 +77,7 @@ fn list_nodes() -> NodeLookup {
     };
     let payload = serde_json::to_vec(&request).map_err(|error| error.to_string())?;
     let answer = wapc_guest::host_call("kubewarden", "kubernetes", "list_resources_all", &payload)
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| nodes::lookup_error(&error.to_string()))?;
     nodes::parse_node_list(&answer)
 }
 

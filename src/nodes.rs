@@ -164,6 +164,14 @@ pub fn parse_node_list(json: &[u8]) -> NodeLookup {
         .collect())
 }
 
+/// The part of a failed host call worth quoting to a user: its first line (hosts append stack backtraces), without
+/// the waPC guest's `Host error: ` prefix or a closing period (the warning goes on after it).
+pub fn lookup_error(message: &str) -> String {
+    let first_line = message.lines().next().unwrap_or_default().trim();
+    let text = first_line.strip_prefix("Host error: ").unwrap_or(first_line);
+    text.trim_end_matches('.').trim_end().to_owned()
+}
+
 /// `spec.nodeName` of a pod spec: when set, the Pod runs there and nowhere else.
 pub fn pinned_node(spec: &Value) -> Option<&str> {
     spec.get("nodeName")
@@ -415,6 +423,21 @@ mod tests {
     #[case::not_json(b"oops", Err("unreadable NodeList: expected value at line 1 column 1".into()))]
     fn node_lists(#[case] json: &[u8], #[case] expected: NodeLookup) {
         assert_eq!(parse_node_list(json), expected);
+    }
+
+    #[rstest]
+    #[case::kwctl_without_access(
+        "Host error: Policy has not been granted access to Kubernetes v1/Node resources. The violation has been reported.",
+        "Policy has not been granted access to Kubernetes v1/Node resources. The violation has been reported"
+    )]
+    #[case::backtrace(
+        "Host error: Callback evaluation failure: boom\n\nStack backtrace:\n   0: <unknown>",
+        "Callback evaluation failure: boom"
+    )]
+    #[case::plain("connection refused", "connection refused")]
+    #[case::empty("", "")]
+    fn lookup_errors_are_quoted_without_noise(#[case] message: &str, #[case] expected: &str) {
+        assert_eq!(lookup_error(message), expected);
     }
 
     #[rstest]

@@ -15,9 +15,16 @@ use serde_json::Value;
 
 use crate::HostError;
 
-/// What kwctl answers when a policy asks the cluster without being granted access (`kwctl run` without
-/// `--allow-context-aware`, or a ClusterAdmissionPolicy without `spec.contextAwareResources`).
-pub const NOT_GRANTED: &str = "Policy has not been granted access to Kubernetes resources";
+/// What kwctl and policy-server answer when a policy asks for a resource it was not granted (`kwctl run` without
+/// `--allow-context-aware`, or a ClusterAdmissionPolicy without it in `spec.contextAwareResources`).
+pub fn not_granted(request: &Value) -> String {
+    let field = |name: &str| request.get(name).and_then(Value::as_str).unwrap_or_default();
+    format!(
+        "Policy has not been granted access to Kubernetes {}/{} resources. The violation has been reported.",
+        field("api_version"),
+        field("kind")
+    )
+}
 
 /// One call the guest made to the host for cluster data.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,7 +125,7 @@ impl Session {
         };
         let Some((expected, response)) = self.exchanges.pop_front() else {
             return Err(if !self.granted {
-                NOT_GRANTED.to_owned()
+                not_granted(request)
             } else {
                 "the list of recorded responses is empty".to_owned()
             });
@@ -241,7 +248,10 @@ mod tests {
     fn without_a_session_access_is_not_granted() {
         assert_eq!(
             Session::none().answer("list_resources_all", &list_nodes(Value::Null)),
-            Err(NOT_GRANTED.to_owned())
+            Err(
+                "Policy has not been granted access to Kubernetes v1/Node resources. The violation has been reported."
+                    .to_owned()
+            )
         );
     }
 

@@ -21,7 +21,7 @@ mod locate;
 mod payload;
 mod response;
 
-pub use cluster::{HostCall, NOT_GRANTED, Session};
+pub use cluster::{HostCall, Session, not_granted};
 pub use error::HostError;
 pub use host::{LOG_ENV, PolicyHost};
 pub use locate::{POLICY_WASM_ENV, policy_wasm, release_module, workspace_root};
