@@ -8,9 +8,11 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wapc::{WapcHost, WasiParams};
 use wasmtime_provider::WasmtimeEngineProviderBuilder;
-use wasmtime_provider::wasmtime::{Config, Engine, Module};
+use wasmtime_provider::wasmtime::Module;
 
 use crate::cluster::{HostCall, Session};
+use crate::engine::EngineMode;
+use crate::memory::MemoryMeter;
 use crate::payload::validation_payload_bytes;
 use crate::{HostError, SettingsValidationResponse, ValidationResponse};
 
@@ -28,10 +30,11 @@ pub const LOG_ENV: &str = "POLICY_HOST_LOG";
 /// an empty payload (and printed on stderr when the `POLICY_HOST_LOG` environment variable is
 /// set); every other binding/namespace/operation is answered with a waPC host error.
 ///
-/// **Linear memory size:** not readable. `wasmtime_provider::WasmtimeEngineProvider` keeps its
-/// `wasmtime::Store` and `Instance` private and `wapc::WapcHost` only exposes `call`, `id` and
-/// `replace_module`, so neither the memory export nor its size can be reached from here without
-/// re-implementing the engine provider.
+/// **Linear memory size:** `wasmtime_provider::WasmtimeEngineProvider` keeps its `wasmtime::Store`
+/// and `Instance` private, so the guest's memory export cannot be read. A host created with
+/// [`EngineMode::MeteredMemory`] allocates the linear memory itself and reports its size
+/// ([`PolicyHost::linear_memory_bytes`]); that configuration compiles explicit bounds checks, so
+/// time is measured with the default [`EngineMode::PolicyEvaluator`].
 ///
 /// `PolicyHost` is neither `Send` nor `Sync` (`WapcHost` holds the engine in a `RefCell` behind a
 /// non-`Send` trait object): create one per thread.
@@ -39,6 +42,8 @@ pub struct PolicyHost {
     wapc: WapcHost,
     /// What the host callback answers to Kubernetes calls, and the calls it saw.
     cluster: Arc<Mutex<Cluster>>,
+    /// Set for [`EngineMode::MeteredMemory`].
+    memory: Option<MemoryMeter>,
 }
 
 impl std::fmt::Debug for PolicyHost {
@@ -60,9 +65,14 @@ impl PolicyHost {
 
     /// Compiles and instantiates the module, then runs its waPC initialisation (`wapc_init`).
     pub fn from_bytes(wasm: &[u8]) -> Result<Self, HostError> {
+        Self::with_engine(wasm, EngineMode::PolicyEvaluator)
+    }
+
+    /// [`PolicyHost::from_bytes`] on an engine configured for `mode`.
+    pub fn with_engine(wasm: &[u8], mode: EngineMode) -> Result<Self, HostError> {
         // policy-evaluator builds the engine itself (to turn on epoch interruptions) and hands
         // it, with the module compiled once, to the provider builder.
-        let engine = Engine::new(&Config::default()).map_err(|e| HostError::Compile(format!("{e:#}")))?;
+        let (engine, memory) = mode.engine().map_err(|e| HostError::Compile(format!("{e:#}")))?;
         let module = Module::new(&engine, wasm).map_err(|e| HostError::Compile(format!("{e:#}")))?;
         let provider = WasmtimeEngineProviderBuilder::new()
             .engine(engine)
@@ -77,7 +87,15 @@ impl PolicyHost {
             host_callback(&mut cluster, id, binding, namespace, operation, payload)
         };
         let wapc = WapcHost::new(Box::new(provider), Some(Box::new(callback))).map_err(HostError::Init)?;
-        Ok(Self { wapc, cluster })
+        Ok(Self { wapc, memory, cluster })
+    }
+
+    /// The size of the guest's linear memory in bytes, for a host created with
+    /// [`EngineMode::MeteredMemory`] (`None` otherwise). A wasm memory never shrinks: this is the
+    /// most the guest has needed since it was loaded.
+    #[must_use]
+    pub fn linear_memory_bytes(&self) -> Option<usize> {
+        self.memory.as_ref().map(MemoryMeter::bytes)
     }
 
     /// Calls the waPC function `op` with `payload` and returns the guest's answer as is.

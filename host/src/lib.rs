@@ -15,13 +15,16 @@
 //! ```
 
 mod cluster;
+mod engine;
 mod error;
 mod host;
 mod locate;
+mod memory;
 mod payload;
 mod response;
 
 pub use cluster::{HostCall, Session, not_granted};
+pub use engine::EngineMode;
 pub use error::HostError;
 pub use host::{LOG_ENV, PolicyHost};
 pub use locate::{POLICY_WASM_ENV, policy_wasm, release_module, workspace_root};

@@ -5,10 +5,11 @@
 //! `protocol_version` answers `"v1"`; `validate_settings` answers a fixed invalid-settings
 //! response; `validate` echoes its payload; `error` fails with a guest error; `trap` traps;
 //! `log` makes the SDK's log host call; `hostcall` makes an unsupported host call and fails with
-//! the host's error; `count` answers the number of calls so far (one digit); anything else
-//! answers `boom` (not JSON).
+//! the host's error; `count` answers the number of calls so far (one digit); `grow` grows the
+//! memory by two pages and answers `ok`; `oob` reads the first byte past the end of the memory
+//! (and so traps); anything else answers `boom` (not JSON).
 
-use policy_host::{HostError, PolicyHost};
+use policy_host::{EngineMode, HostError, PolicyHost};
 use serde_json::json;
 
 const SETTINGS_ANSWER: &str = r#"{"valid":false,"message":"nope"}"#;
@@ -69,6 +70,13 @@ fn guest() -> String {
         (call $host_error (i32.const 8192))
         (call $guest_error (i32.const 8192) (call $host_error_len))
         (return (i32.const 0))))
+    (if (i32.eq (local.get $c) (i32.const 103)) ;; g
+      (then
+        (drop (memory.grow (i32.const 2)))
+        (call $guest_response (i32.const 160) (i32.const 2))
+        (return (i32.const 1))))
+    (if (i32.eq (local.get $c) (i32.const 111)) ;; o
+      (then (return (i32.load8_u (i32.mul (memory.size) (i32.const 65536))))))
     (if (i32.eq (local.get $c) (i32.const 99)) ;; c
       (then
         (i32.store8 (i32.const 176) (i32.add (i32.const 48) (global.get $calls)))
@@ -190,4 +198,45 @@ fn module_without_guest_call_fails_to_initialise() {
     let err = PolicyHost::from_bytes(b"\0asm\x01\0\0\0").unwrap_err();
     assert!(matches!(err, HostError::Init(_)), "{err:?}");
     assert!(err.to_string().contains("__guest_call"), "{err}");
+}
+
+const PAGE: usize = 65_536;
+
+#[test]
+fn metered_memory_reports_the_guest_memory_as_it_grows() {
+    let host = PolicyHost::with_engine(guest().as_bytes(), EngineMode::MeteredMemory).unwrap();
+    assert_eq!(host.linear_memory_bytes(), Some(PAGE));
+    assert_eq!(host.call("grow", b"").unwrap(), b"ok");
+    assert_eq!(host.linear_memory_bytes(), Some(3 * PAGE));
+    // The same host otherwise: the payload goes in and comes back.
+    assert_eq!(host.validate_raw(b"{}").unwrap(), b"{}");
+    assert_eq!(host.linear_memory_bytes(), Some(3 * PAGE));
+}
+
+#[test]
+fn only_the_metered_engine_reports_memory() {
+    assert_eq!(host().linear_memory_bytes(), None);
+    let perf = PolicyHost::with_engine(guest().as_bytes(), EngineMode::PerfMap).unwrap();
+    assert_eq!(perf.linear_memory_bytes(), None);
+}
+
+#[test]
+fn out_of_bounds_access_traps_in_every_engine_mode() {
+    // The metered memory has no guard pages: only explicit bounds checks stop this read.
+    for mode in [EngineMode::PolicyEvaluator, EngineMode::MeteredMemory] {
+        let host = PolicyHost::with_engine(guest().as_bytes(), mode).unwrap();
+        for grow in [false, true] {
+            if grow {
+                assert_eq!(host.call("grow", b"").unwrap(), b"ok");
+            }
+            match host.call("oob", b"").unwrap_err() {
+                HostError::Guest { message, .. } => assert!(
+                    message.starts_with("error while executing at wasm backtrace"),
+                    "{mode:?}: {message}"
+                ),
+                other => panic!("{mode:?}: unexpected {other:?}"),
+            }
+        }
+        assert_eq!(host.protocol_version().unwrap(), "v1", "{mode:?}");
+    }
 }
