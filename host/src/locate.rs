@@ -45,10 +45,12 @@ pub fn policy_wasm() -> Result<PathBuf, HostError> {
 }
 
 /// Any release wasm module of the workspace (the benchmark's floor module, say): the file named by `env` if that is
-/// set, else a fresh `cargo build --release --target wasm32-wasip1 -p PACKAGE --lib`, not cached.
-pub fn release_module(env: &str, package: &str, lib_name: &str) -> Result<PathBuf, HostError> {
+/// set, else a fresh `cargo build --release --target wasm32-wasip1 -p PACKAGE --lib`, not cached. The library of
+/// `PACKAGE` is its name with `-` written `_`, as cargo names it.
+pub fn release_module(env: &str, package: &str) -> Result<PathBuf, HostError> {
     env_module(env).unwrap_or_else(|| {
-        build_release_module(package, lib_name).map_err(|(command, detail)| HostError::Build { command, detail })
+        build_release_module(package, &package.replace('-', "_"))
+            .map_err(|(command, detail)| HostError::Build { command, detail })
     })
 }
 

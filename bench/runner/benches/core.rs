@@ -84,6 +84,7 @@ fn policy(mutate: bool) -> sidecar_placement_policy::Policy {
     Settings {
         sidecar_images: IMAGE_PATTERNS.map(str::to_owned).to_vec(),
         mutate,
+        mutate_templates: mutate,
         ..Settings::default()
     }
     .compile()

@@ -5,22 +5,29 @@
 //! reused), as Kubewarden's policy-evaluator runs them. Each timed iteration calls both modules on the same payload,
 //! alternating which goes first, so that machine noise hits both alike; medians and 90th percentiles are reported.
 //! The answers are checked before anything is timed, so the benchmark cannot silently measure an error path.
+//! Linear memory is read from a second instance of each module in the same host, on an engine that meters its
+//! memory ([`EngineMode::MeteredMemory`]): that engine compiles explicit bounds checks, so it is never timed.
 
-pub mod locate;
-pub mod memory;
 pub mod payload;
 pub mod report;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use policy_host::{PolicyHost, ValidationResponse};
+use policy_host::{EngineMode, HostError, PolicyHost, ValidationResponse};
 use serde_json::Value;
 
-use crate::memory::MemoryProbe;
 use crate::payload::{VAULT_AGENT, Variant};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// The environment variable naming a prebuilt floor module; when set, [`floor_wasm`] builds nothing.
+pub const FLOOR_WASM_ENV: &str = "FLOOR_WASM";
+
+/// The floor module: `$FLOOR_WASM` if set, else a fresh release build of `bench-floor`.
+pub fn floor_wasm() -> Result<PathBuf, HostError> {
+    policy_host::release_module(FLOOR_WASM_ENV, "bench-floor")
+}
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -67,7 +74,7 @@ struct Effort {
     min_iterations: usize,
     max_iterations: usize,
     settings_iterations: usize,
-    /// Compilations and loads timed per module.
+    /// Loads timed per module.
     loads: usize,
 }
 
@@ -130,8 +137,6 @@ impl SizeRun {
 #[derive(Debug, Clone)]
 pub struct ModuleFigures {
     pub bytes: usize,
-    /// `wasmtime::Module::new` alone, median.
-    pub compile: Duration,
     /// `PolicyHost::from_bytes` (compile, instantiate, `wapc_init`), median.
     pub load: Duration,
     pub validate_settings: Stats,
@@ -162,9 +167,9 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report, Er
     let policy_wasm = read(&config.policy)?;
     let floor_wasm = read(&config.floor)?;
 
-    progress("compiling and loading the modules");
-    let (policy_compile, policy_load) = time_loads(&policy_wasm, effort.loads)?;
-    let (floor_compile, floor_load) = time_loads(&floor_wasm, effort.loads)?;
+    progress("loading the modules");
+    let policy_load = time_loads(&policy_wasm, effort.loads)?;
+    let floor_load = time_loads(&floor_wasm, effort.loads)?;
     let modules = Modules {
         policy: PolicyHost::from_bytes(&policy_wasm)?,
         floor: PolicyHost::from_bytes(&floor_wasm)?,
@@ -187,7 +192,6 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report, Er
         quick: config.quick,
         policy: ModuleFigures {
             bytes: policy_wasm.len(),
-            compile: policy_compile,
             load: policy_load,
             validate_settings: policy_settings,
             memory_after_init: policy_init,
@@ -195,7 +199,6 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report, Er
         },
         floor: ModuleFigures {
             bytes: floor_wasm.len(),
-            compile: floor_compile,
             load: floor_load,
             validate_settings: floor_settings,
             memory_after_init: floor_init,
@@ -205,23 +208,16 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report, Er
     })
 }
 
-/// Median of `Module::new` and of `PolicyHost::from_bytes`, with one engine as policy-evaluator keeps one.
-fn time_loads(wasm: &[u8], times: usize) -> Result<(Duration, Duration), Error> {
-    use wasmtime_provider::wasmtime::{Engine, Module};
-    let engine = Engine::default();
-    let mut compiles = Vec::with_capacity(times);
+/// Median of `PolicyHost::from_bytes`: compiling the module is nearly all of it.
+fn time_loads(wasm: &[u8], times: usize) -> Result<Duration, Error> {
     let mut loads = Vec::with_capacity(times);
     for _ in 0..times {
-        let start = Instant::now();
-        let module = Module::new(&engine, wasm)?;
-        compiles.push(start.elapsed());
-        drop(module);
         let start = Instant::now();
         let host = PolicyHost::from_bytes(wasm)?;
         loads.push(start.elapsed());
         drop(host);
     }
-    Ok((Stats::of(compiles).median, Stats::of(loads).median))
+    Ok(Stats::of(loads).median)
 }
 
 fn time_settings(modules: &Modules, iterations: usize) -> Result<(Stats, Stats), Error> {
@@ -405,14 +401,36 @@ fn lossy(bytes: &[u8]) -> String {
 /// Linear memory after initialisation and after the cases of each size, smallest first: a wasm memory never
 /// shrinks, so each figure is the peak so far.
 fn memory_use(wasm: &[u8], sizes: &[usize]) -> Result<(usize, Vec<(usize, usize)>), Error> {
-    let mut probe = MemoryProbe::new(wasm)?;
-    let after_init = probe.memory_bytes();
+    let host = PolicyHost::with_engine(wasm, EngineMode::MeteredMemory)?;
+    let memory = || host.linear_memory_bytes().ok_or("the metered engine reports no memory");
+    let after_init = memory()?;
     let mut after = Vec::new();
     for &containers in sizes {
         for variant in Variant::ALL {
-            probe.call("validate", &payload::validate_payload(containers, variant))?;
+            host.validate_raw(&payload::validate_payload(containers, variant))?;
         }
-        after.push((containers, probe.memory_bytes()));
+        after.push((containers, memory()?));
     }
     Ok((after_init, after))
+}
+
+/// `sidecar-bench --profile`: calls `validate` with one case on `wasm` for `seconds`, in an engine that writes a
+/// perf map (`/tmp/perf-<pid>.map`) so that `perf record` can name the module's functions. Returns the timings, and
+/// why the answer is not the policy's for this case when it is not (the floor accepts everything; a policy that
+/// answers otherwise is profiled on another path than the case's).
+pub fn profile(
+    wasm: &[u8],
+    variant: Variant,
+    containers: usize,
+    seconds: f64,
+) -> Result<(Stats, Option<Error>), Error> {
+    let host = PolicyHost::with_engine(wasm, EngineMode::PerfMap)?;
+    let payload = payload::validate_payload(containers, variant);
+    let wrong_answer = check_answer(variant, containers, &host.validate_raw(&payload)?).err();
+    let mut samples = Vec::new();
+    let started = Instant::now();
+    while samples.is_empty() || started.elapsed().as_secs_f64() < seconds {
+        samples.push(timed_validate(&host, &payload)?.0);
+    }
+    Ok((Stats::of(samples), wrong_answer))
 }

@@ -1,30 +1,43 @@
 //! `make bench`: times the policy module against the floor module in wasmtime and prints a markdown report.
 //!
-//! Builds nothing: `make bench` builds both modules first. Usage:
-//! `sidecar-bench [--policy PATH] [--floor PATH] [--quick] [--sizes 3,30,300,3000] [--iterations N]`.
+//! Usage: `sidecar-bench [--policy PATH] [--floor PATH] [--quick] [--sizes 3,30,300,3000] [--iterations N]`.
+//! `make bench` builds both modules and passes their paths; without `--policy` / `--floor` the runner builds them
+//! itself (`policy_host::policy_wasm`, [`sidecar_bench::floor_wasm`]).
+//!
+//! `sidecar-bench --profile CASE --policy PATH --sizes N [--seconds S]` runs one case (validate, reject, mutate) on
+//! one module in a loop, in an engine that writes a perf map, for `perf record` (see BENCHMARKS.md).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use sidecar_bench::payload::SIZES;
-use sidecar_bench::{Config, locate, report, run};
+use sidecar_bench::payload::{SIZES, Variant};
+use sidecar_bench::{Config, Error, floor_wasm, profile, report, run};
 
-const USAGE: &str =
-    "usage: sidecar-bench [--policy PATH] [--floor PATH] [--quick] [--sizes 3,30,300,3000] [--iterations N]";
+const USAGE: &str = "usage: sidecar-bench [--policy PATH] [--floor PATH] [--quick] [--sizes 3,30,300,3000] \
+                     [--iterations N]\n       sidecar-bench --profile validate|reject|mutate [--policy PATH] \
+                     [--sizes N] [--seconds S]";
+
+/// What the command line asks for; a missing module is built.
+struct Args {
+    policy: Option<PathBuf>,
+    floor: Option<PathBuf>,
+    sizes: Vec<usize>,
+    quick: bool,
+    iterations: Option<usize>,
+    profile: Option<Variant>,
+    seconds: f64,
+}
 
 fn main() -> ExitCode {
-    let config = match parse_args(std::env::args().skip(1)) {
-        Ok(config) => config,
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(args) => args,
         Err(message) => {
             eprintln!("{message}\n{USAGE}");
             return ExitCode::from(2);
         }
     };
-    let mut progress = |step: &str| eprintln!("sidecar-bench: {step}");
-    match run(&config, &mut progress) {
-        Ok(report) => {
-            print!("{}", report::markdown(&report, &machine()));
-            ExitCode::SUCCESS
-        }
+    match execute(args) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("sidecar-bench: {error}");
             ExitCode::FAILURE
@@ -32,20 +45,67 @@ fn main() -> ExitCode {
     }
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Config, String> {
-    let mut config = Config {
-        policy: locate::default_policy(),
-        floor: locate::default_floor(),
+fn execute(args: Args) -> Result<(), Error> {
+    let policy = match args.policy {
+        Some(path) => path,
+        None => policy_host::policy_wasm()?,
+    };
+    if let Some(variant) = args.profile {
+        let containers = args.sizes[0];
+        let wasm = std::fs::read(&policy).map_err(|e| format!("cannot read {}: {e}", policy.display()))?;
+        let (stats, wrong_answer) = profile(&wasm, variant, containers, args.seconds)?;
+        if let Some(problem) = wrong_answer {
+            eprintln!("sidecar-bench: note: not the policy's answer ({problem}); profiled anyway");
+        }
+        println!(
+            "{} on {containers} containers: {} calls, median {}",
+            variant.name(),
+            stats.samples,
+            report::duration(stats.median)
+        );
+        return Ok(());
+    }
+    let config = Config {
+        policy,
+        floor: match args.floor {
+            Some(path) => path,
+            None => floor_wasm()?,
+        },
+        sizes: args.sizes,
+        quick: args.quick,
+        iterations: args.iterations,
+    };
+    let load_before = load_average();
+    let report = run(&config, &mut |step| eprintln!("sidecar-bench: {step}"))?;
+    print!("{}", report::markdown(&report, &machine(&load_before)));
+    Ok(())
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut config = Args {
+        policy: None,
+        floor: None,
         sizes: SIZES.to_vec(),
         quick: false,
         iterations: None,
+        profile: None,
+        seconds: 10.0,
     };
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
-            "--policy" => config.policy = value()?.into(),
-            "--floor" => config.floor = value()?.into(),
+            "--policy" => config.policy = Some(value()?.into()),
+            "--floor" => config.floor = Some(value()?.into()),
             "--quick" => config.quick = true,
+            "--profile" => {
+                let name = value()?;
+                let variant = Variant::ALL.into_iter().find(|v| v.name() == name);
+                config.profile = Some(variant.ok_or_else(|| format!("--profile: unknown case '{name}'"))?);
+            }
+            "--seconds" => {
+                let s = value()?;
+                config.seconds = s.parse().map_err(|e| format!("--seconds: '{s}': {e}"))?;
+            }
             "--sizes" => {
                 let mut sizes = value()?
                     .split(',')
@@ -70,8 +130,16 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Config, String> 
     Ok(config)
 }
 
-/// The machine the figures come from: cores, CPU model, rustc.
-fn machine() -> String {
+/// The 1, 5 and 15 minute load averages (`/proc/loadavg`): how busy the shared machine was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".to_owned(),
+        |text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
+}
+
+/// The machine the figures come from: cores, CPU model, rustc, and its load before and after the run.
+fn machine(load_before: &str) -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -92,7 +160,8 @@ fn machine() -> String {
             |out| String::from_utf8_lossy(&out.stdout).trim().to_owned(),
         );
     format!(
-        "Machine: {cores} cores, {cpu}; {rustc}; engine: wapc 2.2 + wasmtime-provider 2.25.0 (wasmtime 48), \
-         module compiled once, one instance reused.\n"
+        "Machine: {cores} cores, {cpu}; {rustc}; load average (1/5/15 min) {load_before} before the run, {} after; \
+         engine: wapc 2.2 + wasmtime-provider 2.25.0 (wasmtime 48), module compiled once, one instance reused.\n",
+        load_average()
     )
 }

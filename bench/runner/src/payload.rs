@@ -50,11 +50,13 @@ impl Variant {
     }
 }
 
-/// The policy settings of a case.
+/// The policy settings of a case. The payloads are Deployments: a conversion rewrites their pod template, which
+/// takes `mutateTemplates` next to `mutate`.
 pub fn settings(mutate: bool) -> Value {
     json!({
         "sidecarImages": IMAGE_PATTERNS,
         "mutate": mutate,
+        "mutateTemplates": mutate,
     })
 }
 
@@ -315,6 +317,7 @@ mod tests {
     fn payload_is_what_the_host_sends() {
         let payload: Value = serde_json::from_slice(&validate_payload(3, Variant::Mutate)).unwrap();
         assert_eq!(payload["settings"]["mutate"], true);
+        assert_eq!(payload["settings"]["mutateTemplates"], true);
         assert_eq!(payload["request"]["operation"], "CREATE");
         assert_eq!(payload["request"]["kind"]["kind"], "Deployment");
     }

@@ -1,4 +1,4 @@
-//! The report: markdown tables, and PASS/FAIL per target of issue 5.
+//! The report: markdown tables, and PASS/FAIL per performance target.
 
 use std::fmt::Write;
 use std::time::Duration;
@@ -115,7 +115,8 @@ pub fn markdown(report: &Report, machine: &str) -> String {
     }
     let _ = writeln!(
         w,
-        "Settings: `sidecarImages` = {}; `mutate: false` for validate and reject, `true` for mutate.\n",
+        "Settings: `sidecarImages` = {}; `mutate` and `mutateTemplates` false for validate and reject, true for \
+         mutate.\n",
         IMAGE_PATTERNS.map(|p| format!("`{p}`")).join(", ")
     );
 
@@ -185,12 +186,6 @@ pub fn markdown(report: &Report, machine: &str) -> String {
     );
     let _ = writeln!(
         w,
-        "| compile (`wasmtime::Module::new`), median | {} | {} |",
-        duration(p.compile),
-        duration(f.compile)
-    );
-    let _ = writeln!(
-        w,
         "| load (`PolicyHost::from_bytes`: compile, instantiate, `wapc_init`), median | {} | {} |",
         duration(p.load),
         duration(f.load)
@@ -205,7 +200,7 @@ pub fn markdown(report: &Report, machine: &str) -> String {
     );
     let _ = writeln!(
         w,
-        "| linear memory after `wapc_init` | {} | {} |",
+        "| linear memory after `wapc_init` (metered engine) | {} | {} |",
         bytes(p.memory_after_init),
         bytes(f.memory_after_init)
     );
