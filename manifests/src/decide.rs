@@ -1,0 +1,313 @@
+//! Every object of a file decided by the core, as a CREATE, the way the policy decides an admission request.
+
+use serde_json::Value;
+use sidecar_placement_policy::admission::{AdmissionRequest, Operation, evaluate};
+use sidecar_placement_policy::mutation::MovePlan;
+use sidecar_placement_policy::rules::{self, Problem};
+use sidecar_placement_policy::settings::{Policy, Remedy};
+use sidecar_placement_policy::verdict::Verdict;
+use sidecar_placement_policy::workload::{self, Kind, PodSpecPath};
+
+use crate::edit::{self, EditError, Edited, Move};
+use crate::file::{Manifests, Object};
+use crate::text::Position;
+
+/// What a finding is about; each is one SARIF rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    /// A sidecar in `containers`.
+    LegacySidecar,
+    /// A sidecar in `containers` that cannot be converted as it is (`restartPolicy: Never`, `restartPolicyRules`).
+    LegacySidecarNotConvertible,
+    /// A native sidecar that matches neither settings list (`restrictNativeSidecars`).
+    UnapprovedNativeSidecar,
+    /// A pod spec the API server would refuse (containers not a list, ...).
+    MalformedPodSpec,
+}
+
+impl Rule {
+    /// Every rule, in the order a report lists them.
+    pub const ALL: [Rule; 4] = [
+        Rule::LegacySidecar,
+        Rule::LegacySidecarNotConvertible,
+        Rule::UnapprovedNativeSidecar,
+        Rule::MalformedPodSpec,
+    ];
+
+    /// A stable identifier (SARIF `ruleId`, JSON `rule`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::LegacySidecar => "legacy-sidecar",
+            Rule::LegacySidecarNotConvertible => "legacy-sidecar-not-convertible",
+            Rule::UnapprovedNativeSidecar => "unapproved-native-sidecar",
+            Rule::MalformedPodSpec => "malformed-pod-spec",
+        }
+    }
+
+    /// One sentence on what the rule checks.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Rule::LegacySidecar => {
+                "A sidecar belongs in initContainers with `restartPolicy: Always` (native sidecar, Kubernetes 1.29+), \
+                 not next to the app in containers."
+            }
+            Rule::LegacySidecarNotConvertible => {
+                "A sidecar in containers sets a container restart rule that a native sidecar cannot keep; it must \
+                 be converted by hand."
+            }
+            Rule::UnapprovedNativeSidecar => {
+                "A native sidecar whose image and name match neither sidecarImages nor sidecarContainerNames \
+                 (restrictNativeSidecars)."
+            }
+            Rule::MalformedPodSpec => "A pod spec that is not shaped as Kubernetes defines it.",
+        }
+    }
+}
+
+/// One problem, where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: Rule,
+    /// The core's message: which container, which image, where, and what to write instead.
+    pub message: String,
+    /// Where the container's entry starts (its `-`), in the file.
+    pub position: Position,
+    /// 0-based document index in the file.
+    pub document: usize,
+    /// 0-based index in a `kind: List`'s items.
+    pub item: Option<usize>,
+    /// The object's `kind` and `metadata.name`.
+    pub kind: String,
+    pub name: Option<String>,
+    /// The container's name and image, when the finding is about one.
+    pub container: Option<String>,
+    pub image: Option<String>,
+    /// The container's path as in the message (`spec.template.spec.containers[1]`).
+    pub path: String,
+}
+
+/// What the policy made of one object.
+enum Decision {
+    Accepted,
+    /// Rejected: the findings.
+    Rejected(Vec<Finding>),
+    /// Converted: the plan on the text and the object the policy produced.
+    Converted {
+        spec: PodSpecPath,
+        moved: Vec<usize>,
+        insert_at: usize,
+        expected: Value,
+        findings: Vec<Finding>,
+    },
+}
+
+fn decide(object: &Object, policy: &Policy) -> Decision {
+    let request = AdmissionRequest::for_manifest(object.value.clone(), Operation::Create, Value::Null);
+    // The offline policies never check nodes (see `policy`): the lookup is never called.
+    let verdict = evaluate(request, policy, || {
+        Err("no cluster: nodes are not checked offline".to_owned())
+    });
+    match verdict {
+        Verdict::Accept { .. } => Decision::Accepted,
+        Verdict::Reject { message, .. } => Decision::Rejected(findings(object, policy, &message)),
+        Verdict::Mutate { object: expected, .. } => {
+            let findings = findings(object, policy, "");
+            match plan(object.value, policy) {
+                Some((spec, plan)) => Decision::Converted {
+                    spec,
+                    moved: plan.moved().to_vec(),
+                    insert_at: plan.insert_at(),
+                    expected,
+                    findings,
+                },
+                None => Decision::Rejected(findings),
+            }
+        }
+    }
+}
+
+/// The core's plan for the object, as the policy made it (`evaluate` converts exactly when this plan exists).
+fn plan(value: &Value, policy: &Policy) -> Option<(PodSpecPath, MovePlan)> {
+    let (spec, path) = pod_spec(value)?;
+    let inspection = rules::inspect(spec, path, policy).ok()?;
+    let Remedy::Convert { placement, .. } = policy.remedy() else {
+        return None;
+    };
+    MovePlan::new(&inspection.findings, inspection.init_layout, placement)
+        .ok()
+        .map(|plan| (path, plan))
+}
+
+fn pod_spec(value: &Value) -> Option<(&Value, PodSpecPath)> {
+    let api_version = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let (group, _) = workload::split_api_version(api_version);
+    match workload::classify(group, kind, value) {
+        Kind::Checked(workload) => Some((value.pointer(workload.path.pointer())?, workload.path)),
+        Kind::Unsupported => None,
+    }
+}
+
+/// The findings of an object the policy did not accept; `message` is the policy's when the rules cannot say more
+/// (a malformed pod spec).
+fn findings(object: &Object, policy: &Policy, message: &str) -> Vec<Finding> {
+    let kind = object
+        .value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let name = object
+        .value
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let base = |rule, message: String, position, path: String| Finding {
+        rule,
+        message,
+        position,
+        document: object.document,
+        item: object.item,
+        kind: kind.clone(),
+        name: name.clone(),
+        container: None,
+        image: None,
+        path,
+    };
+    let Some((spec, path)) = pod_spec(object.value) else {
+        return vec![base(
+            Rule::MalformedPodSpec,
+            message.to_owned(),
+            object.position(),
+            String::new(),
+        )];
+    };
+    match rules::inspect(spec, path, policy) {
+        Ok(inspection) if !inspection.findings.is_empty() => inspection
+            .findings
+            .iter()
+            .map(|finding| {
+                let rule = match finding.problem {
+                    Problem::LegacySidecar { blocker: None } => Rule::LegacySidecar,
+                    Problem::LegacySidecar { blocker: Some(_) } => Rule::LegacySidecarNotConvertible,
+                    Problem::UnapprovedNativeSidecar => Rule::UnapprovedNativeSidecar,
+                };
+                let pointer = format!("{}/{}/{}", path.pointer(), finding.list().field(), finding.index);
+                Finding {
+                    container: finding.name.clone(),
+                    image: finding.image.clone(),
+                    ..base(
+                        rule,
+                        finding.describe(path),
+                        object.position_of(&pointer),
+                        finding.location(path),
+                    )
+                }
+            })
+            .collect(),
+        _ => vec![base(
+            Rule::MalformedPodSpec,
+            message.to_owned(),
+            object.position(),
+            path.display().to_owned(),
+        )],
+    }
+}
+
+/// Every problem the policy finds in the file's objects, in file order.
+pub fn check(manifests: &Manifests, policy: &Policy) -> Vec<Finding> {
+    manifests
+        .objects()
+        .iter()
+        .flat_map(|object| match decide(object, policy) {
+            Decision::Accepted => Vec::new(),
+            Decision::Rejected(findings) | Decision::Converted { findings, .. } => findings,
+        })
+        .collect()
+}
+
+/// What `fix` did, or would do, to a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fix {
+    /// Nothing to convert.
+    Unchanged,
+    /// Converted: the new text and the sidecars that moved.
+    Converted { edited: Edited, moved: Vec<Finding> },
+    /// Some object has a problem the conversion cannot fix: the file is left as it is.
+    Refused { problems: Vec<Finding> },
+}
+
+/// Converts every misplaced sidecar of the file as the policy's mutation would (`policy` from
+/// [`crate::policy::for_fix`]), editing only the moved lines. The edited text is read back and must give exactly the
+/// objects the policy produced; if it does not, nothing is converted and the error says so.
+pub fn fix(manifests: &Manifests, policy: &Policy) -> Result<Fix, EditError> {
+    let objects = manifests.objects();
+    let mut expected: Vec<&Value> = objects.iter().map(|o| o.value).collect();
+    let decisions: Vec<Decision> = objects.iter().map(|object| decide(object, policy)).collect();
+    let mut problems = Vec::new();
+    let mut moved = Vec::new();
+    let mut plans = Vec::new();
+    for (index, decision) in decisions.iter().enumerate() {
+        match decision {
+            Decision::Accepted => {}
+            Decision::Rejected(findings) => problems.extend(findings.iter().cloned()),
+            Decision::Converted {
+                spec,
+                moved: indices,
+                insert_at,
+                expected: object,
+                findings,
+            } => {
+                expected[index] = object;
+                moved.extend(findings.iter().cloned());
+                plans.push((index, spec.pointer(), indices.as_slice(), *insert_at));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Ok(Fix::Refused { problems });
+    }
+    if plans.is_empty() {
+        return Ok(Fix::Unchanged);
+    }
+    let moves: Vec<Move> = plans
+        .iter()
+        .map(|&(object, spec, moved, insert_at)| Move {
+            object,
+            spec,
+            moved,
+            insert_at,
+        })
+        .collect();
+    let edited = edit::apply(manifests, &moves)?;
+    verify(&edited.text, &expected)?;
+    Ok(Fix::Converted { edited, moved })
+}
+
+/// The edited text must read as the policy's result, object for object.
+fn verify(text: &str, expected: &[&Value]) -> Result<(), EditError> {
+    let mismatch = |detail: String| EditError {
+        message: format!(
+            "the rewritten text would not read as the policy's conversion ({detail}); the file is left as it is, \
+             please report it"
+        ),
+        position: None,
+    };
+    let reread = Manifests::parse(text).map_err(|error| mismatch(format!("it does not parse: {error}")))?;
+    let objects = reread.objects();
+    if objects.len() != expected.len() {
+        return Err(mismatch(format!(
+            "{} objects instead of {}",
+            objects.len(),
+            expected.len()
+        )));
+    }
+    match objects
+        .iter()
+        .zip(expected)
+        .position(|(object, expected)| object.value != *expected)
+    {
+        Some(index) => Err(mismatch(format!("object {} differs", index + 1))),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,25 @@
+//! The policy as the offline tools run it: from the user's settings, with no cluster to ask.
+
+use sidecar_placement_policy::settings::{Placement, Policy, Settings, SettingsError};
+
+/// The policy `check` runs: the settings as written, except that a misplaced sidecar is always reported (never
+/// converted, `mutate` is off) and no Node is ever looked up (`checkNodes` is off: there is no cluster).
+pub fn for_check(settings: &Settings) -> Result<Policy, SettingsError> {
+    let settings = Settings {
+        mutate: false,
+        ..settings.clone()
+    };
+    Ok(settings.compile()?.with_node_check(false))
+}
+
+/// The policy `fix` runs: the settings as written, converting every misplaced sidecar it can, in Pods and in pod
+/// templates alike, at `placement` when given (else the settings' own), without looking up Nodes.
+pub fn for_fix(settings: &Settings, placement: Option<Placement>) -> Result<Policy, SettingsError> {
+    let settings = Settings {
+        mutate: true,
+        mutate_templates: true,
+        placement: placement.unwrap_or(settings.placement),
+        ..settings.clone()
+    };
+    Ok(settings.compile()?.with_node_check(false))
+}
