@@ -46,7 +46,7 @@ run: policy.wasm
 
 # `make bench`: the release policy.wasm against the floor module (bench/floor) in wasmtime, as pods grow; prints the
 # markdown report that BENCHMARKS.md keeps. BENCH_ARGS passes flags to the runner (--quick, --sizes 3,30, ...).
-FLOOR_MODULE := target/$(WASM_TARGET)/release/bench_floor.wasm
+FLOOR_MODULE := $(WASM_RELEASE)/bench_floor.wasm
 BENCH_ARGS ?=
 CRITERION_ARGS ?=
 
