@@ -215,44 +215,112 @@ pub fn as_native(request: &Value, name: &str) -> Value {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Expected messages (the policy's wording, written out once)
+// Expected messages: the policy's wording lives once, in `tests/data/expected/messages.json`, which the kwctl tests
+// (`e2e-common.bash`) read too. Each function fills in one template's `{placeholders}`.
+
+/// The templates of `tests/data/expected/messages.json`, by name.
+fn message_templates() -> &'static serde_json::Map<String, Value> {
+    static TEMPLATES: OnceLock<serde_json::Map<String, Value>> = OnceLock::new();
+    TEMPLATES.get_or_init(|| match read_json(&data_dir().join("expected").join("messages.json")) {
+        Value::Object(templates) => templates,
+        other => panic!("tests/data/expected/messages.json is not an object of named messages: {other}"),
+    })
+}
+
+/// The template `name` with every `{placeholder}` replaced; a missing template, a value for a placeholder the
+/// template lacks, or a placeholder left unfilled fails the test.
+#[track_caller]
+pub fn expected_message(name: &str, values: &[(&str, &str)]) -> String {
+    let mut text = message_templates()
+        .get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no message '{name}' in tests/data/expected/messages.json"))
+        .to_owned();
+    for (key, value) in values {
+        let placeholder = format!("{{{key}}}");
+        assert!(
+            text.contains(&placeholder),
+            "message '{name}' has no placeholder {placeholder}"
+        );
+        text = text.replace(&placeholder, value);
+    }
+    let unfilled = text.match_indices('{').find_map(|(open, _)| {
+        let close = open + text[open..].find('}')?;
+        let inner = &text[open + 1..close];
+        (!inner.is_empty() && inner.chars().all(|c| c.is_ascii_alphanumeric())).then(|| &text[open..=close])
+    });
+    if let Some(placeholder) = unfilled {
+        panic!("message '{name}': {placeholder} is not filled in");
+    }
+    text
+}
+
+/// Several problems in one answer, as the policy joins them.
+pub fn joined(problems: &[String]) -> String {
+    problems.join(&expected_message("separator", &[]))
+}
 
 /// The rejection (and pre-existing warning) text for a legacy sidecar.
 pub fn co_located(name: &str, image: &str, spec: &str, index: usize) -> String {
-    format!(
-        "container '{name}' (image '{image}') at {spec}.containers[{index}] is a sidecar placed as a co-located \
-         container: declare it in {spec}.initContainers with `restartPolicy: Always` (native sidecar, Kubernetes 1.29+)"
+    let index = index.to_string();
+    expected_message(
+        "co_located",
+        &[("name", name), ("image", image), ("spec", spec), ("index", &index)],
     )
 }
 
 /// The warning for a legacy sidecar that an UPDATE did not add.
 pub fn pre_existing(name: &str, image: &str, spec: &str, index: usize) -> String {
-    format!(
-        "{} (already so before this update; not blocking it)",
-        co_located(name, image, spec, index)
-    )
+    expected_message("pre_existing", &[("message", &co_located(name, image, spec, index))])
 }
 
 /// The rejection text for a native sidecar matching neither list (`restrictNativeSidecars`).
 pub fn unapproved(name: &str, image: &str, spec: &str, index: usize) -> String {
-    format!(
-        "native sidecar not approved: container '{name}' (image '{image}') at {spec}.initContainers[{index}] has \
-         `restartPolicy: Always` but matches neither sidecarImages nor sidecarContainerNames: add its image or name \
-         to the policy settings, or declare it in {spec}.containers"
+    let index = index.to_string();
+    expected_message(
+        "unapproved",
+        &[("name", name), ("image", image), ("spec", spec), ("index", &index)],
     )
 }
 
-/// The rejection text for a legacy sidecar whose own settings forbid converting it; `because` is the reason.
+/// The rejection text for a legacy sidecar whose own settings forbid converting it; `because` is the reason
+/// ([`because_restart_policy`], [`because_restart_policy_rules`]).
 pub fn not_converted(name: &str, image: &str, spec: &str, index: usize, because: &str) -> String {
-    format!(
-        "container '{name}' (image '{image}') at {spec}.containers[{index}] is a sidecar placed as a co-located \
-         container and was not converted because {because}: remove that setting and declare it in \
-         {spec}.initContainers with `restartPolicy: Always` (native sidecar, Kubernetes 1.29+)"
+    let index = index.to_string();
+    expected_message(
+        "not_converted",
+        &[
+            ("name", name),
+            ("image", image),
+            ("spec", spec),
+            ("index", &index),
+            ("because", because),
+        ],
     )
+}
+
+/// Why a sidecar with `restartPolicy: Never` / `OnFailure` is not converted.
+pub fn because_restart_policy(restart_policy: &str) -> String {
+    expected_message("because_restart_policy", &[("restartPolicy", restart_policy)])
+}
+
+/// Why a sidecar with `restartPolicyRules` is not converted.
+pub fn because_restart_policy_rules() -> String {
+    expected_message("because_restart_policy_rules", &[])
 }
 
 pub fn moved_warning(name: &str) -> String {
-    format!("moved container '{name}' to initContainers as a native sidecar")
+    expected_message("moved_warning", &[("name", name)])
+}
+
+/// `validate_settings`' answer to settings that name no sidecar.
+pub fn no_sidecars() -> String {
+    expected_message("no_sidecars", &[])
+}
+
+/// The warning for a kind without a pod template.
+pub fn unsupported_kind(kind: &str, group: &str) -> String {
+    expected_message("unsupported_kind", &[("kind", kind), ("group", group)])
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -432,14 +500,13 @@ pub fn assert_valid_pod_spec(object: &Value, pointer: &str) {
 /// The one rejection of `deployment-unapproved-native-sidecar` under `restrictNativeSidecars`, in validation and in
 /// mutation mode alike: the legacy vault-agent and the unapproved native otel-collector, in one message.
 pub fn unapproved_native_sidecar_fixture_rejection() -> String {
-    format!(
-        "{}; {}",
+    joined(&[
         co_located("vault-agent", "hashicorp/vault:1.15.2", "spec.template.spec", 1),
         unapproved(
             "otel-collector",
             "otel/opentelemetry-collector-contrib:0.110.0",
             "spec.template.spec",
-            1
-        )
-    )
+            1,
+        ),
+    ])
 }
