@@ -26,8 +26,13 @@ fn protocol_version_is_v1() {
     "sidecarContainerNames": ["linkerd-proxy", "gke-gcsfuse-sidecar", "vault-agent-?"],
     "restrictNativeSidecars": true,
     "mutate": true,
-    "placement": "beforeInitContainers"
+    "placement": "beforeInitContainers",
+    "checkNodes": true,
+    "minimumKubeletVersion": "1.33",
+    "mutateTemplates": true
 }))]
+#[case::check_nodes_fixture(fixture_settings("settings-check-nodes.json"))]
+#[case::gitops_safe_mutation(json!({"sidecarImages": ["hashicorp/vault"], "mutate": true, "mutateTemplates": false}))]
 #[case::after_placement_spelled_out(with(mutate_settings(), "placement", json!("afterInitContainers")))]
 #[case::placement_without_mutate(with(settings(), "placement", json!("beforeInitContainers")))]
 #[case::a_long_name_glob(json!({"sidecarContainerNames": [format!("{}*", "a".repeat(70))]}))]
@@ -45,12 +50,35 @@ fn valid_settings(#[case] settings: Value) {
 #[case::unknown_key(
     json!({"sidecarImage": ["hashicorp/vault"]}),
     "invalid settings: unknown field `sidecarImage`, expected one of `sidecarImages`, `sidecarContainerNames`, \
-     `restrictNativeSidecars`, `mutate`, `placement` at line 1 column 15"
+     `restrictNativeSidecars`, `mutate`, `placement`, `checkNodes`, `minimumKubeletVersion`, `mutateTemplates` at \
+     line 1 column 15"
 )]
 #[case::snake_case_key(
     json!({"sidecarImages": ["hashicorp/vault"], "restrict_native_sidecars": true}),
     "invalid settings: unknown field `restrict_native_sidecars`, expected one of `sidecarImages`, \
-     `sidecarContainerNames`, `restrictNativeSidecars`, `mutate`, `placement` at line 1 column 27"
+     `sidecarContainerNames`, `restrictNativeSidecars`, `mutate`, `placement`, `checkNodes`, \
+     `minimumKubeletVersion`, `mutateTemplates` at line 1 column 27"
+)]
+#[case::kubelet_version_with_patch(
+    json!({"sidecarImages": ["hashicorp/vault"], "checkNodes": true, "minimumKubeletVersion": "1.30.1"}),
+    "minimumKubeletVersion '1.30.1' is not valid: it must be MAJOR.MINOR, such as \"1.29\" or \"1.33\""
+)]
+#[case::kubelet_version_before_native_sidecars(
+    json!({"sidecarImages": ["hashicorp/vault"], "checkNodes": true, "minimumKubeletVersion": "1.28"}),
+    "minimumKubeletVersion '1.28' is not valid: native sidecars do not exist before Kubernetes 1.29"
+)]
+#[case::kubelet_version_as_a_number(
+    json!({"sidecarImages": ["hashicorp/vault"], "minimumKubeletVersion": 1.33}),
+    "invalid settings: invalid type: floating point `1.33`, expected a string at line 1 column 29"
+)]
+#[case::check_nodes_as_a_string(
+    json!({"sidecarImages": ["hashicorp/vault"], "checkNodes": "yes"}),
+    "invalid settings: invalid type: string \"yes\", expected a boolean at line 1 column 19"
+)]
+#[case::mutate_templates_without_mutate(
+    json!({"sidecarImages": ["hashicorp/vault"], "mutateTemplates": true}),
+    "mutateTemplates: true does nothing without mutate: true: set mutate: true to convert sidecars, or remove \
+     mutateTemplates"
 )]
 #[case::list_as_a_string(
     json!({"sidecarImages": "hashicorp/vault"}),
@@ -153,7 +181,7 @@ fn unreadable_settings_payloads_are_answered(#[case] payload: Vec<u8>, #[case] m
 }
 
 #[test]
-fn settings_fixtures_differ_only_in_mutate() {
+fn settings_fixtures_differ_only_in_mutate_and_mutate_templates() {
     let validation = settings();
     let mutation = mutate_settings();
     assert_eq!(
@@ -162,5 +190,14 @@ fn settings_fixtures_differ_only_in_mutate() {
         "settings.json is validation mode (the default)"
     );
     assert_eq!(mutation["mutate"], true);
-    assert_eq!(with(validation, "mutate", json!(true)), mutation);
+    assert_eq!(
+        with(with(validation, "mutate", json!(true)), "mutateTemplates", json!(true)),
+        mutation,
+        "settings-mutate.json converts templates too, so that every kind's conversion is tested"
+    );
+}
+
+fn fixture_settings(name: &str) -> Value {
+    let text = std::fs::read_to_string(data_dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
