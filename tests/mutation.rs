@@ -41,8 +41,9 @@ fn spec_path(request: &Value) -> String {
 }
 
 /// The fixtures that `settings-mutate.json` converts; every other fixture gets the validation-mode answer.
-const MUTATED: [&str; 12] = [
+const MUTATED: [&str; 13] = [
     "pod-legacy-vault-agent",
+    "pod-legacy-vault-agent-pinned",
     "deployment-legacy-vault-agent",
     "deployment-unapproved-native-sidecar",
     "deployment-unknown-fields",

@@ -16,7 +16,9 @@ use std::sync::OnceLock;
 use std::sync::mpsc::{self, Sender};
 use std::thread;
 
-use policy_host::{HostError, PolicyHost, SettingsValidationResponse, ValidationResponse, policy_wasm};
+use policy_host::{
+    HostCall, HostError, PolicyHost, Session, SettingsValidationResponse, ValidationResponse, policy_wasm,
+};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -85,6 +87,28 @@ pub fn try_validate(request: &Value, settings: &Value) -> Result<ValidationRespo
 pub fn validate(request: &Value, settings: &Value) -> ValidationResponse {
     try_validate(request, settings)
         .unwrap_or_else(|error| panic!("the host failed instead of answering (HTTP 500 in a cluster): {error}"))
+}
+
+/// `validate` with the cluster answering from the kwctl session file `tests/data/sessions/SESSION` (`None`: no
+/// cluster access, as `kwctl run` without `--allow-context-aware`); returns the answer, checked as [`validate`]
+/// checks it, and every Kubernetes host call the policy made.
+pub fn validate_in_cluster(
+    request: &Value,
+    settings: &Value,
+    session: Option<&str>,
+) -> (ValidationResponse, Vec<HostCall>) {
+    let session = match session {
+        Some(name) => Session::from_file(data_dir().join("sessions").join(name))
+            .unwrap_or_else(|error| panic!("session {name}: {error}")),
+        None => Session::none(),
+    };
+    let (owned_request, owned_settings) = (request.clone(), settings.clone());
+    let (response, calls) = on_host(move |host| host.validate_in(&owned_request, &owned_settings, session))
+        .unwrap_or_else(|error| panic!("the host failed instead of answering (HTTP 500 in a cluster): {error}"));
+    if response.mutated_object.is_some() {
+        check_mutation(request, &response);
+    }
+    (response, calls)
 }
 
 /// `validate` with arbitrary bytes; the answer must be the SDK's JSON `ValidationResponse`.
