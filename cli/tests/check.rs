@@ -1,0 +1,237 @@
+//! `sidecar-placement check`: positions, exit statuses, and the JSON and SARIF reports (SARIF validated against
+//! the SARIF 2.1.0 schema vendored in tests/data).
+
+mod common;
+
+use std::fs;
+
+use serde_json::Value;
+
+use common::{data, run, run_with_input, scratch, settings};
+
+fn fix_data(name: &str) -> String {
+    data().join("fix").join(name).display().to_string()
+}
+
+#[test]
+fn findings_point_at_the_containers_entry_in_the_file() {
+    let result = run(&[
+        "check",
+        "--settings",
+        &settings(),
+        &fix_data("multi-document.yaml"),
+        &fix_data("list.yaml"),
+    ]);
+    assert_eq!(result.status, 1, "{}", result.stderr);
+    let lines: Vec<&str> = result.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", result.stdout);
+    assert!(lines[0].starts_with(&format!("{}:18:9: container 'vault-agent' (image 'hashicorp/vault:1.15.2') at spec.template.spec.containers[0] is a sidecar placed as a co-located container", fix_data("multi-document.yaml"))), "{}", lines[0]);
+    assert!(
+        lines[1].starts_with(&format!("{}:15:9: container 'cloud-sql-proxy'", fix_data("list.yaml"))),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(lines[2], "2 files, 5 objects, 2 findings");
+}
+
+#[test]
+fn nothing_found_exits_zero() {
+    let result = run(&["check", "--settings", &settings(), &fix_data("comments.expected.yaml")]);
+    assert_eq!(
+        (result.status, result.stdout.as_str()),
+        (0, "1 file, 1 object, 0 findings\n"),
+        "{}",
+        result.stderr
+    );
+}
+
+#[test]
+fn a_policy_manifest_supplies_its_settings() {
+    let policy = data().join("policy.yaml").display().to_string();
+    let result = run(&["check", "--settings", &policy, &fix_data("comments.yaml")]);
+    assert_eq!(result.status, 1, "{}", result.stderr);
+    assert!(result.stdout.contains("container 'vault-agent'"), "{}", result.stdout);
+}
+
+#[test]
+fn bad_settings_get_the_policys_message_and_exit_two() {
+    let dir = scratch("bad-settings");
+    let file = dir.join("settings.yaml");
+    fs::write(&file, "sidecarImages: ['Hashicorp/Vault:']\n").expect("write");
+    let result = run(&[
+        "check",
+        "--settings",
+        &file.display().to_string(),
+        &fix_data("comments.yaml"),
+    ]);
+    assert_eq!(result.status, 2);
+    assert!(
+        result
+            .stderr
+            .contains("sidecarImages[0] 'Hashicorp/Vault:' is not a valid image pattern"),
+        "{}",
+        result.stderr
+    );
+    let result = run(&["check", &fix_data("comments.yaml")]);
+    assert_eq!(result.status, 2);
+    assert!(
+        result.stderr.contains("must be told which containers are sidecars") && result.stderr.contains("--settings"),
+        "{}",
+        result.stderr
+    );
+}
+
+#[test]
+fn an_unreadable_input_is_reported_with_its_line_and_the_others_are_still_checked() {
+    let dir = scratch("unreadable");
+    fs::write(
+        dir.join("broken.yaml"),
+        "kind: Pod\nspec:\n  containers:\n  - name: a\n   image: b\n",
+    )
+    .expect("write");
+    fs::copy(data().join("fix/comments.yaml"), dir.join("good.yaml")).expect("copy");
+    fs::create_dir_all(dir.join(".hidden")).expect("hidden");
+    fs::copy(data().join("fix/comments.yaml"), dir.join(".hidden/skipped.yaml")).expect("copy");
+    fs::write(dir.join("notes.txt"), "not a manifest").expect("write");
+    let result = run(&["check", "--settings", &settings(), &dir.display().to_string()]);
+    assert_eq!(result.status, 2, "{}", result.stdout);
+    assert!(result.stderr.contains("broken.yaml:5:"), "{}", result.stderr);
+    assert!(
+        result.stdout.contains("good.yaml:12:9: container 'vault-agent'"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        !result.stdout.contains("skipped.yaml"),
+        "hidden directories are skipped: {}",
+        result.stdout
+    );
+    assert!(
+        result.stdout.ends_with("1 file, 1 object, 1 finding, 1 error\n"),
+        "{}",
+        result.stdout
+    );
+}
+
+#[test]
+fn standard_input_is_read_with_a_dash() {
+    let input = fs::read_to_string(data().join("fix/cronjob.yaml")).expect("input");
+    let result = run_with_input(&["check", "--settings", &settings(), "-"], Some(&input));
+    assert_eq!(result.status, 1);
+    assert!(
+        result.stdout.starts_with("-:19:13: container 'vault-agent'"),
+        "{}",
+        result.stdout
+    );
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    assert_eq!(run(&["check"]).status, 2);
+    assert_eq!(run(&["check", "--format", "xml", "x.yaml"]).status, 2);
+    assert_eq!(run(&["fix", "--placement", "first", "x.yaml"]).status, 2);
+    let help = run(&["check", "--help"]);
+    assert!(
+        help.stdout.contains("helm template"),
+        "--help shows examples: {}",
+        help.stdout
+    );
+}
+
+#[test]
+fn json_lists_every_finding() {
+    let result = run(&[
+        "check",
+        "--settings",
+        &settings(),
+        "--format",
+        "json",
+        &fix_data("refused.yaml"),
+    ]);
+    assert_eq!(result.status, 1);
+    let findings: Value = serde_json::from_str(&result.stdout).expect("JSON");
+    let findings = findings.as_array().expect("an array");
+    assert_eq!(findings.len(), 2);
+    let second = &findings[1];
+    assert_eq!(second["file"], fix_data("refused.yaml"));
+    assert_eq!(
+        (second["line"].as_u64(), second["column"].as_u64()),
+        (Some(14), Some(9))
+    );
+    assert_eq!(second["document"], 0);
+    assert_eq!(second["kind"], "Deployment");
+    assert_eq!(second["name"], "web");
+    assert_eq!(second["container"], "vault-agent");
+    assert_eq!(second["image"], "hashicorp/vault:1.15.2");
+    assert_eq!(second["path"], "spec.template.spec.containers[2]");
+    assert_eq!(second["rule"], "legacy-sidecar-not-convertible");
+    assert!(
+        second["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("restartPolicy: Never"))
+    );
+}
+
+#[test]
+fn sarif_is_valid_sarif_2_1_0() {
+    let result = run(&[
+        "check",
+        "--settings",
+        &settings(),
+        "--format",
+        "sarif",
+        &fix_data("refused.yaml"),
+        &fix_data("list.yaml"),
+    ]);
+    assert_eq!(result.status, 1);
+    let report: Value = serde_json::from_str(&result.stdout).expect("JSON");
+
+    let schema: Value =
+        serde_json::from_str(&fs::read_to_string(data().join("sarif-schema-2.1.0.json")).expect("schema"))
+            .expect("schema JSON");
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler
+        .add_resource("sarif-schema-2.1.0.json", schema)
+        .expect("schema added");
+    let index = compiler
+        .compile("sarif-schema-2.1.0.json", &mut schemas)
+        .expect("schema compiles");
+    if let Err(error) = schemas.validate(&report, index) {
+        panic!("not valid SARIF 2.1.0: {error:#}");
+    }
+
+    let results = report["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 3);
+    let rules = report["runs"][0]["tool"]["driver"]["rules"].as_array().expect("rules");
+    for result in results {
+        let index = result["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+    }
+    let location = &results[2]["locations"][0]["physicalLocation"];
+    assert!(
+        location["artifactLocation"]["uri"]
+            .as_str()
+            .is_some_and(|uri| uri.ends_with("tests/data/fix/list.yaml"))
+    );
+    assert_eq!(location["region"]["startLine"], 15);
+    assert_eq!(location["region"]["startColumn"], 9);
+}
+
+#[test]
+fn a_schema_violation_would_be_caught() {
+    // The validation above can fail: a result without its message is refused by the same schema.
+    let schema: Value =
+        serde_json::from_str(&fs::read_to_string(data().join("sarif-schema-2.1.0.json")).expect("schema"))
+            .expect("schema JSON");
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler
+        .add_resource("sarif-schema-2.1.0.json", schema)
+        .expect("schema added");
+    let index = compiler
+        .compile("sarif-schema-2.1.0.json", &mut schemas)
+        .expect("schema compiles");
+    let broken = serde_json::json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [{"ruleId": "r"}]}]});
+    assert!(schemas.validate(&broken, index).is_err());
+}
