@@ -1,78 +1,34 @@
 #!/usr/bin/env bats
 # End-to-end tests: the annotated module run by `kwctl run`, the way Kubewarden's policy server runs it, on the
 # admission requests of tests/data/requests. Run them with `make e2e-tests`, which builds and annotates the
-# module first. Needs kwctl, bats and jq (yq for the policies/ test).
+# module first and also runs e2e-packaging.bats and e2e-registry.bats. Needs kwctl, bats and jq.
 #
-# Each test prints kwctl's output first, so a failing check shows what kwctl answered.
+# Expected messages come from tests/data/expected/messages.json (shared with the wasm-host tests). Each test prints
+# kwctl's output first, so a failing check shows what kwctl answered.
 
-REQUESTS=tests/data/requests
-SETTINGS=tests/data/settings.json
-MUTATE_SETTINGS=tests/data/settings-mutate.json
-POLICY=annotated-policy.wasm
+bats_require_minimum_version 1.5.0
+load e2e-common
+
+POD=spec
+TEMPLATE=spec.template.spec
+CRONJOB=spec.jobTemplate.spec.template.spec
+VAULT=hashicorp/vault:1.15.2
+CLOUD_SQL_PROXY=gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.1
+FLUENT_BIT=fluent/fluent-bit:3.1.4
 
 setup_file() {
   cd "$BATS_TEST_DIRNAME" || return 1
-  if [ ! -f "$POLICY" ]; then
-    echo "$POLICY is missing: run 'make e2e-tests' (it annotates the module first)" >&2
-    return 1
-  fi
-  if ! command -v jq >/dev/null 2>&1; then
-    echo "jq is needed to read kwctl's answers (apt-get install jq)" >&2
-    return 1
-  fi
+  require_module_and_jq
+  private_kwctl_home
 }
 
 setup() {
   cd "$BATS_TEST_DIRNAME" || return 1
 }
 
-# evaluate REQUEST [kwctl run options...]
-# Runs the policy on tests/data/requests/REQUEST; sets $status and $output (bats `run`) and $response, the
-# AdmissionResponse JSON kwctl printed (its last line starting with `{`; logs may precede it).
-evaluate() {
-  local request="$REQUESTS/$1"
-  shift
-  if [ ! -f "$request" ]; then
-    echo "fixture $request does not exist" >&2
-    return 1
-  fi
-  run kwctl run --request-path "$request" "$@" "$POLICY"
-  echo "kwctl run $request $*"
-  echo "status = $status"
-  echo "output = $output"
-  response=$(printf '%s\n' "$output" | grep '^{' | tail -n 1)
-}
-
-# The decision: allowed true / false.
-allowed() {
-  [ "$status" -eq 0 ] && [ "$(jq -r '.allowed' <<<"$response")" = "$1" ]
-}
-
-# The rejection message contains every argument (fixed strings).
-message_has() {
-  local message text
-  message=$(jq -r '.status.message // ""' <<<"$response")
-  for text in "$@"; do
-    if ! grep -qF -- "$text" <<<"$message"; then
-      echo "message does not contain: $text" >&2
-      return 1
-    fi
-  done
-}
-
-# Some warning contains the argument.
-warning_has() {
-  jq -r '.warnings // [] | .[]' <<<"$response" | grep -qF -- "$1"
-}
-
-# The response carries a JSON Patch; prints it decoded.
-patch() {
-  [ "$(jq -r '.patchType // ""' <<<"$response")" = "JSONPatch" ] || return 1
-  jq -r '.patch' <<<"$response" | base64 -d
-}
-
-no_patch() {
-  [ "$(jq -r '.patch // ""' <<<"$response")" = "" ]
+# co_located NAME IMAGE SPEC INDEX: the rejection of a legacy sidecar.
+co_located() {
+  expected co_located name="$1" image="$2" spec="$3" index="$4"
 }
 
 # --- validation (tests/data/settings.json) ------------------------------------------------------------------
@@ -81,47 +37,55 @@ no_patch() {
   evaluate pod-native-sidecar-vault-sync.json --settings-path "$SETTINGS"
   allowed true
   no_patch
+  warnings_are
 }
 
 @test "Pod: co-located containers that are not sidecars (pdf-engine, pdf-preview-ui) are accepted" {
   evaluate pod-co-located-pdf.json --settings-path "$SETTINGS"
   allowed true
+  warnings_are
 }
 
 @test "Pod: Istio-injected pod with istio-init and a native istio-proxy is accepted" {
   evaluate pod-istio-native-sidecar.json --settings-path "$SETTINGS"
   allowed true
+  warnings_are
 }
 
 @test "Pod: a legacy vault-agent in containers is rejected" {
+  want=$(co_located vault-agent "$VAULT" "$POD" 1)
   evaluate pod-legacy-vault-agent.json --settings-path "$SETTINGS"
   allowed false
-  message_has "vault-agent" "spec.containers[" "declare it in spec.initContainers" 'restartPolicy: Always'
+  message_is "$want"
 }
 
 @test "Deployment: a legacy vault-agent is rejected with its path and the fix" {
+  want=$(co_located vault-agent "$VAULT" "$TEMPLATE" 1)
   evaluate deployment-legacy-vault-agent.json --settings-path "$SETTINGS"
   allowed false
-  message_has "container 'vault-agent'" "hashicorp/vault:1.15.2" "spec.template.spec.containers[1]" \
-    "declare it in spec.template.spec.initContainers" 'restartPolicy: Always' "Kubernetes 1.29+"
+  message_is "$want"
+  no_patch
 }
 
 @test "ReplicaSet: a legacy istio-proxy is rejected" {
+  want=$(co_located istio-proxy gcr.io/istio-release/proxyv2:1.22.3 "$TEMPLATE" 0)
   evaluate replicaset-legacy-istio-proxy.json --settings-path "$SETTINGS"
   allowed false
-  message_has "istio-proxy" "declare it in spec.template.spec.initContainers"
+  message_is "$want"
 }
 
-@test "ReplicationController: a legacy vault-agent is rejected" {
+@test "ReplicationController: a legacy vault-agent from a mirror is rejected (matched by name)" {
+  want=$(co_located vault-agent registry.example.com/mirror/hashicorp/vault:1.14.8 "$TEMPLATE" 1)
   evaluate replicationcontroller-legacy-vault-agent.json --settings-path "$SETTINGS"
   allowed false
-  message_has "vault-agent" "declare it in spec.template.spec.initContainers"
+  message_is "$want"
 }
 
 @test "StatefulSet: every legacy sidecar is listed in one rejection" {
+  want=$(joined "$(co_located vault-agent "$VAULT" "$TEMPLATE" 0)" "$(co_located log-shipper "$FLUENT_BIT" "$TEMPLATE" 2)")
   evaluate statefulset-legacy-sidecars.json --settings-path "$SETTINGS"
   allowed false
-  message_has "declare it in spec.template.spec.initContainers"
+  message_is "$want"
 }
 
 @test "StatefulSet: a Vault server (hashicorp/vault as the only container) is accepted" {
@@ -130,9 +94,10 @@ no_patch() {
 }
 
 @test "DaemonSet: a legacy fluent-bit is rejected" {
+  want=$(co_located fluent-bit "$FLUENT_BIT" "$TEMPLATE" 1)
   evaluate daemonset-legacy-fluent-bit.json --settings-path "$SETTINGS"
   allowed false
-  message_has "fluent-bit" "declare it in"
+  message_is "$want"
 }
 
 @test "DaemonSet: fluent-bit as the only container (the node agent) is accepted" {
@@ -141,47 +106,55 @@ no_patch() {
 }
 
 @test "Job: a legacy cloud-sql-proxy is rejected" {
+  want=$(co_located cloud-sql-proxy "$CLOUD_SQL_PROXY" "$TEMPLATE" 1)
   evaluate job-legacy-cloud-sql-proxy.json --settings-path "$SETTINGS"
   allowed false
-  message_has "cloud-sql-proxy" "spec.template.spec.containers[1]" "declare it in spec.template.spec.initContainers"
+  message_is "$want"
 }
 
 @test "CronJob: a legacy log shipper is rejected at its jobTemplate path" {
+  want=$(co_located log-shipper "$FLUENT_BIT" "$CRONJOB" 1)
   evaluate cronjob-legacy-fluent-bit.json --settings-path "$SETTINGS"
   allowed false
-  message_has "log-shipper" "spec.jobTemplate.spec.template.spec.containers[1]" \
-    "declare it in spec.jobTemplate.spec.template.spec.initContainers"
+  message_is "$want"
 }
 
 @test "Rollout (any kind with spec.template.spec): a legacy cloud-sql-proxy is rejected" {
+  want=$(co_located cloud-sql-proxy "$CLOUD_SQL_PROXY" "$TEMPLATE" 1)
   evaluate rollout-legacy-cloud-sql-proxy.json --settings-path "$SETTINGS"
   allowed false
-  message_has "cloud-sql-proxy" "declare it in spec.template.spec.initContainers"
+  message_is "$want"
 }
 
 @test "UPDATE: a violation the old object already had is accepted with a warning" {
+  want=$(expected pre_existing message="$(co_located vault-agent "$VAULT" "$TEMPLATE" 1)")
   evaluate deployment-update-pre-existing-violation.json --settings-path "$SETTINGS"
   allowed true
-  warning_has "already so before this update"
+  warnings_are "$want"
 }
 
-@test "UPDATE: a violation the update introduces is rejected" {
+@test "UPDATE: a violation the update introduces is rejected; the old one stays a warning" {
+  want=$(co_located cloud-sql-proxy "$CLOUD_SQL_PROXY" "$TEMPLATE" 2)
+  warning=$(expected pre_existing message="$(co_located vault-agent "$VAULT" "$TEMPLATE" 1)")
   evaluate deployment-update-adds-violation.json --settings-path "$SETTINGS"
   allowed false
-  message_has "declare it in"
+  message_is "$want"
+  warnings_are "$warning"
 }
 
 @test "Deployment: restrictNativeSidecars also rejects a native sidecar that matches neither list" {
-  # Without restrictNativeSidecars the unlisted native sidecar is no problem (the fixture's legacy vault-agent
-  # may still be). `! cmd` would not fail a bats test, hence the if.
+  without=$(co_located vault-agent "$VAULT" "$TEMPLATE" 1)
+  with=$(joined "$without" \
+    "$(expected unapproved name=otel-collector image=otel/opentelemetry-collector-contrib:0.110.0 spec="$TEMPLATE" index=1)")
+
   evaluate deployment-unapproved-native-sidecar.json --settings-path "$SETTINGS"
-  [ "$status" -eq 0 ]
-  if jq -r '.status.message // ""' <<<"$response" | grep -qF "native sidecar not approved"; then return 1; fi
+  allowed false
+  message_is "$without"
 
   evaluate deployment-unapproved-native-sidecar.json \
     --settings-json "$(jq -c '. + {restrictNativeSidecars: true}' "$SETTINGS")"
   allowed false
-  message_has "native sidecar not approved: container 'otel-collector'"
+  message_is "$with"
 }
 
 @test "Not checked: DELETE, CONNECT, subresources, mirror pods; other kinds get a warning" {
@@ -190,26 +163,35 @@ no_patch() {
     evaluate "$request" --settings-path "$SETTINGS"
     allowed true
     no_patch
+    warnings_are
   done
+  want=$(expected unsupported_kind kind=ConfigMap group=)
   evaluate configmap-unsupported.json --settings-path "$SETTINGS"
   allowed true
-  warning_has "ConfigMap"
+  warnings_are "$want"
 }
 
 # --- mutation (tests/data/settings-mutate.json: the same lists with mutate: true) ---------------------------
 
 @test "mutate: a Deployment's legacy vault-agent becomes a native sidecar through a JSON Patch" {
+  want=$(expected moved_warning name=vault-agent)
   evaluate deployment-legacy-vault-agent.json --settings-path "$MUTATE_SETTINGS"
   allowed true
+  warnings_are "$want"
   patch >"$BATS_TEST_TMPDIR/patch.json"
   cat "$BATS_TEST_TMPDIR/patch.json"
   # Operations on the two container lists of the pod template, and nothing else.
   jq -e 'length > 0 and all(.[]; .path | test("^/spec/template/spec/(initContainers|containers)(/|$)"))' \
     "$BATS_TEST_TMPDIR/patch.json"
-  grep -qF '"restartPolicy":"Always"' "$BATS_TEST_TMPDIR/patch.json"
-  grep -qF '/spec/template/spec/initContainers' "$BATS_TEST_TMPDIR/patch.json"
-  grep -qF '"vault-agent"' "$BATS_TEST_TMPDIR/patch.json"
-  warning_has "moved container 'vault-agent' to initContainers as a native sidecar"
+  # The object the API server stores: vault-agent verbatim + restartPolicy Always after the one-shot init container.
+  patched deployment-legacy-vault-agent.json "$BATS_TEST_TMPDIR/patch.json" >"$BATS_TEST_TMPDIR/object.json"
+  jq -e --slurpfile before "$REQUESTS/deployment-legacy-vault-agent.json" '
+    ($before[0].object.spec.template.spec) as $old | .spec.template.spec as $new
+    | ($new.containers | map(.name)) == ["billing-api"]
+      and $new.initContainers == $old.initContainers + [($old.containers[1] + {restartPolicy: "Always"})]
+      and (del(.spec.template.spec.containers, .spec.template.spec.initContainers)
+           == ($before[0].object | del(.spec.template.spec.containers, .spec.template.spec.initContainers)))
+  ' "$BATS_TEST_TMPDIR/object.json"
 }
 
 @test "mutate: a Job's legacy cloud-sql-proxy is moved before the one-shot init containers (beforeInitContainers)" {
@@ -218,9 +200,12 @@ no_patch() {
   allowed true
   patch >"$BATS_TEST_TMPDIR/patch.json"
   cat "$BATS_TEST_TMPDIR/patch.json"
-  grep -qF '"restartPolicy":"Always"' "$BATS_TEST_TMPDIR/patch.json"
-  grep -qF 'initContainers' "$BATS_TEST_TMPDIR/patch.json"
-  grep -qF '"cloud-sql-proxy"' "$BATS_TEST_TMPDIR/patch.json"
+  patched job-legacy-cloud-sql-proxy.json "$BATS_TEST_TMPDIR/patch.json" >"$BATS_TEST_TMPDIR/object.json"
+  jq -e --slurpfile before "$REQUESTS/job-legacy-cloud-sql-proxy.json" '
+    ($before[0].object.spec.template.spec) as $old | .spec.template.spec as $new
+    | ($new.containers | map(.name)) == ["migrate"]
+      and $new.initContainers == [$old.containers[1] + {restartPolicy: "Always"}]
+  ' "$BATS_TEST_TMPDIR/object.json"
 }
 
 @test "mutate: a CronJob's legacy log shipper is moved inside its jobTemplate" {
@@ -228,9 +213,15 @@ no_patch() {
   allowed true
   patch >"$BATS_TEST_TMPDIR/patch.json"
   cat "$BATS_TEST_TMPDIR/patch.json"
-  jq -e 'all(.[]; .path | startswith("/spec/jobTemplate/spec/template/spec/"))' "$BATS_TEST_TMPDIR/patch.json"
-  grep -qF '"restartPolicy":"Always"' "$BATS_TEST_TMPDIR/patch.json"
-  grep -qF 'initContainers' "$BATS_TEST_TMPDIR/patch.json"
+  jq -e 'length > 0 and all(.[]; .path | startswith("/spec/jobTemplate/spec/template/spec/"))' \
+    "$BATS_TEST_TMPDIR/patch.json"
+  patched cronjob-legacy-fluent-bit.json "$BATS_TEST_TMPDIR/patch.json" >"$BATS_TEST_TMPDIR/object.json"
+  jq -e --slurpfile before "$REQUESTS/cronjob-legacy-fluent-bit.json" '
+    ($before[0].object.spec.jobTemplate.spec.template.spec) as $old | .spec.jobTemplate.spec.template.spec as $new
+    | ($new.containers | map(.name)) == ["report"]
+      and ($new.initContainers | map([.name, .restartPolicy])) == [["wait-for-warehouse", null], ["log-shipper", "Always"]]
+      and $new.initContainers[1] == $old.containers[1] + {restartPolicy: "Always"}
+  ' "$BATS_TEST_TMPDIR/object.json"
 }
 
 @test "mutate: a compliant Pod is accepted unchanged" {
@@ -240,55 +231,31 @@ no_patch() {
 }
 
 @test "mutate: a sidecar with restartPolicy Never is rejected, not rewritten" {
+  want=$(expected not_converted name=log-shipper image="$FLUENT_BIT" spec="$TEMPLATE" index=1 \
+    because="$(expected because_restart_policy restartPolicy=Never)")
   evaluate deployment-sidecar-restart-policy-never.json --settings-path "$MUTATE_SETTINGS"
   allowed false
   no_patch
-  message_has "not converted" "restartPolicy: Never"
+  message_is "$want"
 }
 
 @test "mutate: a Pod UPDATE is never mutated (its containers cannot change)" {
   evaluate pod-update-legacy-sidecar.json --settings-path "$MUTATE_SETTINGS"
+  allowed true
   no_patch
 }
 
 # --- settings -------------------------------------------------------------------------------------------------
 
-@test "settings: naming no sidecar at all is refused" {
+@test "settings: naming no sidecar at all is refused with the policy's message" {
+  want=$(expected no_sidecars)
   evaluate pod-co-located-pdf.json --settings-json '{}'
-  echo "$output"
   [ "$status" -ne 0 ]
-  grep -qF "must be told which containers are sidecars" <<<"$output"
+  grep -qF "Provided settings are not valid: $want" <<<"$stderr"
 }
 
 @test "settings: an unknown key is refused and named" {
   evaluate pod-co-located-pdf.json --settings-json '{"sidecarImages": ["hashicorp/vault"], "sidecarImage": []}'
   [ "$status" -ne 0 ]
-  grep -qF "sidecarImage" <<<"$output"
-}
-
-@test "settings: every manifest in policies/ is accepted by kwctl" {
-  if ! command -v yq >/dev/null 2>&1; then
-    skip "yq is not installed"
-  fi
-  local manifest settings
-  for manifest in policies/*.yaml; do
-    settings="$BATS_TEST_TMPDIR/$(basename "$manifest")"
-    # YAML out is fine: --settings-path takes YAML.
-    yq '.spec.settings // {}' "$manifest" >"$settings"
-    echo "== $manifest"
-    cat "$settings"
-    evaluate pod-co-located-pdf.json --settings-path "$settings"
-    allowed true
-  done
-}
-
-# --- the annotated module -------------------------------------------------------------------------------------
-
-@test "annotate: the module carries metadata.yml (version and mutating flag)" {
-  run kwctl inspect -o yaml "$POLICY"
-  echo "$output"
-  [ "$status" -eq 0 ]
-  version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
-  grep -Eq "io\.kubewarden\.policy\.version: ['\"]?${version//./\\.}['\"]?$" <<<"$output"
-  grep -Eq "^mutating: true" <<<"$output"
+  grep -qF 'Provided settings are not valid: invalid settings: unknown field `sidecarImage`' <<<"$stderr"
 }
