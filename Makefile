@@ -79,6 +79,11 @@ KWCTL_INSTALL := kwctl is not on crates.io: take a release binary (kwctl-linux-x
   https://github.com/kubewarden/kwctl/releases), unzip it and put it on PATH as 'kwctl', or run 'brew install kwctl'. \
   In GitHub Actions use kubewarden/github-actions/kwctl-installer.
 BATS_INSTALL := install the distro package 'bats' (apt-get install bats, dnf install bats) or run 'brew install bats-core'.
+# Where `make artifacthub` writes (the e2e tests generate a second copy to compare with the committed one).
+ARTIFACTHUB_OUTPUT ?= artifacthub-pkg.yml
+# `make push KWCTL_SOURCES=sources.yml`: kwctl's sources file (insecure_sources, custom CAs), e.g. for a registry on
+# loopback, as the e2e tests use.
+KWCTL_SOURCES ?=
 
 # $(call need-kwctl,<what is skipped or fails>): fail when kwctl is missing.
 define need-kwctl
@@ -96,7 +101,11 @@ annotated-policy.wasm: policy.wasm metadata.yml $(wildcard README.md)
 	  if [ -n "$(E2E_REQUIRED)" ]; then exit 1; fi; exit 0; fi; \
 	set -x; $(KWCTL) annotate -m metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
 
-# bats over `kwctl run` on tests/data. Skips (exit 0) when kwctl or bats is missing, unless E2E_REQUIRED=1.
+# bats over real kwctl: `kwctl run` on tests/data (e2e.bats), annotate and Artifact Hub checks (e2e-packaging.bats),
+# push / pull / run registry:// against Debian's docker-registry on loopback (e2e-registry.bats). Skips (exit 0) when
+# kwctl or bats is missing, unless E2E_REQUIRED=1; the bats files then also fail instead of skipping when jq,
+# python3-yaml or docker-registry is missing.
+E2E_FILES := e2e.bats e2e-packaging.bats e2e-registry.bats
 .PHONY: e2e-tests
 e2e-tests:
 	@missing=""; \
@@ -107,20 +116,22 @@ e2e-tests:
 	if [ -n "$$missing" ]; then \
 	  if [ -n "$(E2E_REQUIRED)" ]; then echo "e2e-tests: FAILED, tools missing and E2E_REQUIRED is set" >&2; exit 1; fi; \
 	  echo "e2e-tests: SKIPPED (nothing was run)" >&2; exit 0; fi; \
-	$(MAKE) --no-print-directory annotated-policy.wasm && $(BATS) e2e.bats
+	$(MAKE) --no-print-directory annotated-policy.wasm && \
+	KWCTL="$(KWCTL)" E2E_REQUIRED="$(E2E_REQUIRED)" $(BATS) $(E2E_FILES)
 
 # artifacthub-pkg.yml is tracked: `make artifacthub` always regenerates it (commit the result);
 # `make artifacthub-pkg.yml VERSION=x.y.z` is the form kubewarden/github-actions' check-artifacthub runs.
-# Recent kwctl reads the version from metadata.yml, older kwctl needs --version: both are handled.
+# Recent kwctl reads the version from metadata.yml and warns that --version is deprecated (1.36); older kwctl
+# requires --version: it is passed only when kwctl refuses to scaffold without it.
 define scaffold-artifacthub
 	$(call need-kwctl,generate artifacthub-pkg.yml)
 	@if [ "$(VERSION)" != "$(METADATA_VERSION)" ]; then \
 	  echo "error: VERSION=$(VERSION) but metadata.yml has io.kubewarden.policy.version: $(METADATA_VERSION);" \
 	       "bump Cargo.toml and metadata.yml together" >&2; exit 1; fi
-	@version_flag=""; \
-	if $(KWCTL) scaffold artifacthub --help 2>/dev/null | grep -q -- '--version'; then version_flag="--version $(VERSION)"; fi; \
-	set -x; $(KWCTL) scaffold artifacthub --metadata-path metadata.yml --questions-path questions-ui.yml $$version_flag \
-	  --output artifacthub-pkg.yml
+	@set -x; $(KWCTL) scaffold artifacthub --metadata-path metadata.yml --questions-path questions-ui.yml \
+	  --output $(ARTIFACTHUB_OUTPUT) \
+	|| $(KWCTL) scaffold artifacthub --metadata-path metadata.yml --questions-path questions-ui.yml \
+	  --version $(VERSION) --output $(ARTIFACTHUB_OUTPUT)
 endef
 
 .PHONY: artifacthub
@@ -134,7 +145,7 @@ artifacthub-pkg.yml: metadata.yml questions-ui.yml Cargo.toml
 .PHONY: push
 push: annotated-policy.wasm
 	$(call need-kwctl,push the policy to $(REGISTRY))
-	$(KWCTL) push annotated-policy.wasm $(REGISTRY):v$(VERSION)
+	$(KWCTL) push $(if $(KWCTL_SOURCES),--sources-path $(KWCTL_SOURCES)) annotated-policy.wasm $(REGISTRY):v$(VERSION)
 
 # ---- The policy in the browser: web/ (wasm-bindgen API + playground page) -------------------------------------
 # `make playground` builds web/dist (static files) and serves it on 127.0.0.1:$(PLAYGROUND_PORT);
