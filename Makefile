@@ -104,8 +104,8 @@ annotated-policy.wasm: policy.wasm metadata.yml $(wildcard README.md)
 # bats over real kwctl: `kwctl run` on tests/data (e2e.bats), annotate and Artifact Hub checks (e2e-packaging.bats),
 # push / pull / run registry:// against Debian's docker-registry on loopback (e2e-registry.bats). Skips (exit 0) when
 # kwctl or bats is missing, unless E2E_REQUIRED=1; the bats files then also fail instead of skipping when jq,
-# python3-yaml or docker-registry is missing.
-E2E_FILES := e2e.bats e2e-packaging.bats e2e-registry.bats
+# python3-yaml or docker-registry is missing. Every e2e*.bats file is run (e2e-common.bash holds their helpers).
+E2E_FILES := $(sort $(wildcard e2e*.bats))
 .PHONY: e2e-tests
 e2e-tests:
 	@missing=""; \

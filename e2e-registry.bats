@@ -176,8 +176,9 @@ need_pushed_module() {
 # run_manifest MANIFEST REQUEST: kwctl runs the policy manifest (its module pointed at the local registry, its own
 # settings) on REQUEST (a fixture name or a path).
 run_manifest() {
-  local manifest="$BATS_TEST_TMPDIR/$(basename "$1")"
-  local published="registry://ghcr.io/sidecar-placement/$REPOSITORY:${MODULE##*:}"
+  local manifest published
+  manifest="$BATS_TEST_TMPDIR/$(basename "$1")"
+  published="registry://ghcr.io/sidecar-placement/$REPOSITORY:${MODULE##*:}"
   grep -qF "module: $published" "$1" || { echo "$1 does not name $published" >&2; return 1; }
   sed "s#$published#$MODULE#" "$1" >"$manifest"
   POLICY=$manifest evaluate "$2" --sources-path "$SOURCES"
