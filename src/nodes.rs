@@ -165,10 +165,13 @@ pub fn parse_node_list(json: &[u8]) -> NodeLookup {
 }
 
 /// The part of a failed host call worth quoting to a user: its first line (hosts append stack backtraces), without
-/// the waPC guest's `Host error: ` prefix or a closing period (the warning goes on after it).
+/// the prefixes the waPC guest (`Host error: `) and policy-evaluator (`Callback evaluation failure: `) put before
+/// the cluster's own words, nor a closing period (the warning goes on after it).
 pub fn lookup_error(message: &str) -> String {
-    let first_line = message.lines().next().unwrap_or_default().trim();
-    let text = first_line.strip_prefix("Host error: ").unwrap_or(first_line);
+    let mut text = message.lines().next().unwrap_or_default().trim();
+    for prefix in ["Host error: ", "Callback evaluation failure: "] {
+        text = text.strip_prefix(prefix).unwrap_or(text);
+    }
     text.trim_end_matches('.').trim_end().to_owned()
 }
 
@@ -432,7 +435,11 @@ mod tests {
     )]
     #[case::backtrace(
         "Host error: Callback evaluation failure: boom\n\nStack backtrace:\n   0: <unknown>",
-        "Callback evaluation failure: boom"
+        "boom"
+    )]
+    #[case::rbac(
+        "Host error: Callback evaluation failure: nodes is forbidden: User \"x\" cannot list resource \"nodes\"",
+        "nodes is forbidden: User \"x\" cannot list resource \"nodes\""
     )]
     #[case::plain("connection refused", "connection refused")]
     #[case::empty("", "")]

@@ -57,6 +57,9 @@ enum Exchange {
     },
 }
 
+/// How policy-evaluator (kwctl, policy-server) hands a failed callback to the guest.
+const CALLBACK_FAILURE: &str = "Callback evaluation failure: ";
+
 /// The answers of one evaluation, in the order the policy is expected to ask.
 #[derive(Debug, Clone, Default)]
 pub struct Session {
@@ -127,18 +130,18 @@ impl Session {
             return Err(if !self.granted {
                 not_granted(request)
             } else {
-                "the list of recorded responses is empty".to_owned()
+                format!("{CALLBACK_FAILURE}the list of recorded responses is empty")
             });
         };
         let actual = serde_json::json!({ tag: request });
         if normalized(&expected) != normalized(&actual) {
             return Err(format!(
-                "Replay error: unexpected request. Was expecting {expected}, got {actual} instead"
+                "{CALLBACK_FAILURE}Replay error: unexpected request. Was expecting {expected}, got {actual} instead"
             ));
         }
         match response {
             Response::Success { payload } => Ok(payload.into_bytes()),
-            Response::Error { message } => Err(message),
+            Response::Error { message } => Err(format!("{CALLBACK_FAILURE}{message}")),
         }
     }
 }
@@ -226,12 +229,12 @@ mod tests {
         assert!(!session.is_exhausted());
         assert_eq!(
             session.answer("list_resources_all", &list_nodes(Value::Null)),
-            Err("nodes is forbidden".to_owned())
+            Err("Callback evaluation failure: nodes is forbidden".to_owned())
         );
         assert!(session.is_exhausted());
         assert_eq!(
             session.answer("list_resources_all", &list_nodes(Value::Null)),
-            Err("the list of recorded responses is empty".to_owned())
+            Err("Callback evaluation failure: the list of recorded responses is empty".to_owned())
         );
     }
 
@@ -241,7 +244,10 @@ mod tests {
         let error = session
             .answer("list_resources_all", &list_nodes(json!(["metadata.name"])))
             .expect_err("masks differ");
-        assert!(error.starts_with("Replay error: unexpected request."), "{error}");
+        assert!(
+            error.starts_with("Callback evaluation failure: Replay error: unexpected request."),
+            "{error}"
+        );
     }
 
     #[test]
