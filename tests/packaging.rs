@@ -20,13 +20,27 @@ const OCI_REPOSITORY: &str = "ghcr.io/sidecar-placement/policies/sidecar-placeme
 const SOURCE_URL: &str = "https://github.com/sidecar-placement/sidecar-placement-policy";
 const POLICY_API_VERSION: &str = "policies.kubewarden.io/v1";
 /// Every settings key, in the order of the settings reference.
-const SETTING_KEYS: [&str; 5] = [
+const SETTING_KEYS: [&str; 8] = [
     "sidecarImages",
     "sidecarContainerNames",
     "restrictNativeSidecars",
     "mutate",
     "placement",
+    "checkNodes",
+    "minimumKubeletVersion",
+    "mutateTemplates",
 ];
+/// What `checkNodes` lists, and so what metadata.yml and every manifest that checks nodes must grant.
+const NODE_RESOURCE: (&str, &str) = ("v1", "Node");
+
+/// Whether a `contextAwareResources` list (metadata.yml or a policy's spec) grants the Node listing.
+fn grants_nodes(resources: &Value) -> bool {
+    resources
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|r| r["apiVersion"] == NODE_RESOURCE.0 && r["kind"] == NODE_RESOURCE.1)
+}
 const PLACEMENTS: [&str; 2] = ["afterInitContainers", "beforeInitContainers"];
 /// Cluster-wide policies must leave these namespaces alone.
 const EXCLUDED_NAMESPACES: [&str; 2] = ["kube-system", "kubewarden"];
@@ -195,6 +209,18 @@ fn metadata_declares_the_pod_carrying_rules_and_annotations() {
             .as_str()
             .is_some_and(|v| v.split('.').count() == 3 && v.split('.').all(|n| n.parse::<u32>().is_ok())),
         || "metadata.yml: minimumKubewardenVersion must be a x.y.z version".into(),
+    );
+    problems.check(grants_nodes(&metadata["contextAwareResources"]), || {
+        "metadata.yml: contextAwareResources must list {apiVersion: v1, kind: Node} (checkNodes lists them; \
+         kwctl run --allow-context-aware grants what is declared here)"
+            .into()
+    });
+    problems.check(
+        strings(&metadata["hostCapabilities"]) == ["kubernetes/list_resources_all"],
+        || {
+            "metadata.yml: hostCapabilities must be [kubernetes/list_resources_all], the one host call the policy makes"
+                .into()
+        },
     );
 
     let expected: BTreeSet<RuleTuple> = [
@@ -546,6 +572,16 @@ fn policies_are_ready_to_apply() {
             || format!("{name}: settings must list sidecarImages or sidecarContainerNames"),
         );
 
+        problems.check(
+            settings["checkNodes"] != json!(true) || grants_nodes(&spec["contextAwareResources"]),
+            || {
+                format!(
+                    "{name}: settings.checkNodes is true but spec.contextAwareResources does not grant \
+                     {{apiVersion: v1, kind: Node}}: every lookup would be denied"
+                )
+            },
+        );
+
         let tuples = rule_tuples(&spec["rules"]);
         problems.check(!tuples.is_empty(), || format!("{name}: spec.rules is empty"));
         for tuple in tuples.iter().filter(|t| !covered_by(t, &metadata["rules"])) {
@@ -587,6 +623,14 @@ fn policies_are_ready_to_apply() {
     assert!(
         has(&|p| p["kind"] == "AdmissionPolicy"),
         "policies/: no namespaced AdmissionPolicy example"
+    );
+    assert!(
+        has(&|p| p["spec"]["settings"]["checkNodes"] == true),
+        "policies/: no example that checks the nodes"
+    );
+    assert!(
+        has(&|p| p["spec"]["settings"]["mutateTemplates"] == true),
+        "policies/: no example that rewrites workload templates"
     );
 }
 
