@@ -31,11 +31,32 @@ pub struct Move<'p> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edited {
     pub text: String,
+    /// Every line of the output and every line that left, in reading order: what a diff view shows.
+    pub view: Vec<ViewLine>,
     /// 1-based lines of the input that left (the moved entries, with their comments).
     pub left: Vec<usize>,
     /// 1-based lines of the output that are new or changed (the moved entries where they arrived, the added
     /// `restartPolicy` lines, a new `initContainers:` key).
     pub arrived: Vec<usize>,
+}
+
+/// A line of [`Edited::view`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewLine {
+    /// The line without its line break.
+    pub text: String,
+    pub change: Change,
+}
+
+/// What happened to a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// As it was.
+    Kept,
+    /// Moved out of `containers` (shown where it was).
+    Left,
+    /// New or changed: a moved line where it arrived, `restartPolicy: Always`, a new `initContainers:` key.
+    Arrived,
 }
 
 /// Why an edit cannot be made without changing more than the moved lines.
@@ -325,18 +346,32 @@ impl LineEdits {
         // (text, the input line it is, whether it is new or changed)
         let mut out: Vec<(&str, Option<usize>, bool)> = Vec::with_capacity(count + 8);
         let mut left = Vec::new();
+        let mut view = Vec::with_capacity(count + 8);
+        let mut show = |text: &str, change| {
+            view.push(ViewLine {
+                text: text.to_owned(),
+                change,
+            })
+        };
         for line in 0..=count {
             if let Some(new) = self.inserted.get(&line) {
-                out.extend(new.iter().map(|text| (text.as_str(), None, true)));
+                for text in new {
+                    show(text, Change::Arrived);
+                    out.push((text.as_str(), None, true));
+                }
             }
             if line == count {
                 break;
             }
             if self.removed.contains(&line) {
                 left.push(line + 1);
+                show(lines.content(line), Change::Left);
             } else if let Some(text) = self.replaced.get(&line) {
+                show(lines.content(line), Change::Left);
+                show(text, Change::Arrived);
                 out.push((text, Some(line), true));
             } else {
+                show(lines.content(line), Change::Kept);
                 out.push((lines.content(line), Some(line), false));
             }
         }
@@ -356,6 +391,11 @@ impl LineEdits {
                 text.push_str(own.unwrap_or(newline));
             }
         }
-        Edited { text, left, arrived }
+        Edited {
+            text,
+            view,
+            left,
+            arrived,
+        }
     }
 }

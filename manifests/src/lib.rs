@@ -6,6 +6,6 @@ mod spans;
 mod text;
 
 pub use decide::{Finding, Fix, Rule, check, fix};
-pub use edit::{EditError, Edited, Move, apply};
+pub use edit::{Change, EditError, Edited, Move, ViewLine, apply};
 pub use file::{Manifests, Object, ReadError};
 pub use text::Position;

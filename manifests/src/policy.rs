@@ -3,10 +3,12 @@
 use sidecar_placement_policy::settings::{Placement, Policy, Settings, SettingsError};
 
 /// The policy `check` runs: the settings as written, except that a misplaced sidecar is always reported (never
-/// converted, `mutate` is off) and no Node is ever looked up (`checkNodes` is off: there is no cluster).
+/// converted: `mutate` and `mutateTemplates` are off) and no Node is ever looked up (`checkNodes` is off: there is
+/// no cluster).
 pub fn for_check(settings: &Settings) -> Result<Policy, SettingsError> {
     let settings = Settings {
         mutate: false,
+        mutate_templates: false,
         ..settings.clone()
     };
     Ok(settings.compile()?.with_node_check(false))

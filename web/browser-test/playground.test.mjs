@@ -135,9 +135,12 @@ test("mutate on: the sidecar moves to initContainers with restartPolicy: Always"
   }
   assert.ok(block.some((line) => line.trim() === "- name: vault-agent"), block.join("\n"));
   assert.ok(block.some((line) => line.trim() === "restartPolicy: Always"), block.join("\n"));
-  const changed = await page.locator("#converted .line.changed").allInnerTexts();
-  assert.ok(changed.some((line) => line.trim() === "restartPolicy: Always"), "the new line is highlighted");
-  assert.ok(changed.some((line) => line.trim() === "initContainers:"), "the new list is highlighted");
+  const arrived = await page.locator("#converted .line.arrived").allInnerTexts();
+  assert.ok(arrived.some((line) => line.trim() === "restartPolicy: Always"), "the new line is highlighted");
+  assert.ok(arrived.some((line) => line.trim() === "initContainers:"), "the new list is highlighted");
+  const left = await page.locator("#converted .line.left").allInnerTexts();
+  assert.ok(left.some((line) => line.trim() === "- name: vault-agent"), `the lines that left containers are marked: ${left}`);
+  assert.match(await page.locator("#settings").inputValue(), /^mutateTemplates: true$/m, "the toggle converts templates too");
   await page.screenshot({ path: path.join(artifacts, "playground.png"), fullPage: true });
 });
 

@@ -68,12 +68,6 @@ fn is_blank_yaml(text: &str) -> bool {
     })
 }
 
-/// The text again as an ordered YAML tree, for the key order of the output. `None` when it cannot be read as YAML
-/// (some JSON, e.g. with tab indentation): the output then falls back to alphabetical order.
-pub fn ordered(text: &str) -> Option<serde_norway::Value> {
-    serde_norway::from_str(text).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

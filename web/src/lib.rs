@@ -7,19 +7,17 @@
 //! import init, { evaluate } from "./sidecar_placement_web.js";
 //! await init();
 //! const r = evaluate(manifestYaml, settingsYaml, "CREATE"); // operation is optional
-//! r.accepted; r.message; r.warnings; r.settingsError; r.error; r.errorLine;
-//! r.mutatedManifest; r.patch; r.changedLines;
+//! r.decision; r.message; r.warnings; r.settingsError; r.error; r.errorLine;
+//! r.mutatedManifest; r.view; r.leftLines; r.arrivedLines; r.fixError; r.patch;
 //! ```
 //!
 //! Everything but the binding itself is plain Rust ([`evaluate`] returns an [`Outcome`]), tested natively.
 
-mod diff;
 mod document;
 mod outcome;
-mod yaml;
 
 pub use document::InputError;
-pub use outcome::{Decision, Outcome, evaluate};
+pub use outcome::{Decision, LineChange, Outcome, ViewLine, evaluate};
 
 /// The wasm-bindgen export: [`evaluate`] with its [`Outcome`] handed over as a plain JS object.
 #[cfg(target_arch = "wasm32")]

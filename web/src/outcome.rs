@@ -2,7 +2,8 @@
 //!
 //! Everything here translates: text to JSON trees, the operation's name to [`Operation`], the [`Verdict`] to a
 //! record a page can show. Deciding is the core's [`sidecar_placement_policy::evaluate`], the same function the
-//! Kubewarden module runs.
+//! Kubewarden module runs; the converted manifest is the text `sidecar-placement fix` writes, from the same
+//! `sidecar-placement-manifests` code.
 
 use std::collections::BTreeMap;
 
@@ -10,11 +11,11 @@ use serde::Serialize;
 use serde_json::Value;
 use sidecar_placement_policy::{AdmissionRequest, Operation, Policy, Settings, Verdict};
 
-use crate::diff::changed_lines;
-use crate::document::{self, InputError};
-use crate::yaml::{self, KeyOrder};
+use sidecar_placement_manifests::{Change, Fix, Manifests};
 
-/// What came of one evaluation.
+use crate::document::{self, InputError};
+
+/// What came of one evaluation: the one field that says whether the object was accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Decision {
@@ -26,13 +27,40 @@ pub enum Decision {
     Invalid,
 }
 
+impl Decision {
+    /// Whether the object was accepted (mutated objects are accepted); `None` when nothing was decided.
+    pub fn accepted(self) -> Option<bool> {
+        match self {
+            Decision::Accepted | Decision::Mutated => Some(true),
+            Decision::Rejected => Some(false),
+            Decision::Invalid => None,
+        }
+    }
+}
+
+/// What happened to a line of the converted manifest's view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum LineChange {
+    Kept,
+    /// The line left `containers` (shown where it was).
+    Left,
+    /// The line arrived in `initContainers`, or is new (`restartPolicy: Always`, a new `initContainers:` key).
+    Arrived,
+}
+
+/// One line of the converted manifest's view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ViewLine {
+    pub text: String,
+    pub change: LineChange,
+}
+
 /// The record `evaluate` returns to JavaScript (camelCase keys).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Outcome {
     pub decision: Decision,
-    /// `null` when nothing was decided.
-    pub accepted: Option<bool>,
     /// Why the object was rejected.
     pub message: Option<String>,
     pub warnings: Vec<String>,
@@ -46,10 +74,18 @@ pub struct Outcome {
     pub settings_error_line: Option<usize>,
     /// The operation evaluated (`CREATE` unless asked otherwise).
     pub operation: String,
-    /// The converted object as YAML, keys in the order of the input.
+    /// The converted manifest exactly as `sidecar-placement fix` writes it: the input with only the moved lines
+    /// changed (comments, quoting and indentation kept).
     pub mutated_manifest: Option<String>,
-    /// 1-based lines of `mutated_manifest` that differ from the input (re-serialized the same way).
-    pub changed_lines: Vec<usize>,
+    /// The converted manifest line by line, with the lines that left `containers` where they were.
+    pub view: Vec<ViewLine>,
+    /// 1-based lines of the input manifest that left `containers`.
+    pub left_lines: Vec<usize>,
+    /// 1-based lines of `mutated_manifest` that arrived in `initContainers` or are new.
+    pub arrived_lines: Vec<usize>,
+    /// Why the converted object cannot be shown as an edit of the input (e.g. JSON or flow-style YAML, which
+    /// `fix` does not rewrite in place); the patch still shows the conversion.
+    pub fix_error: Option<String>,
     /// The JSON Patch (RFC 6902) from the input object to the converted one.
     pub patch: Option<Value>,
     pub audit_annotations: BTreeMap<String, String>,
@@ -59,7 +95,6 @@ impl Outcome {
     fn new(decision: Decision, operation: Operation) -> Self {
         Self {
             decision,
-            accepted: None,
             message: None,
             warnings: Vec::new(),
             error: None,
@@ -68,7 +103,10 @@ impl Outcome {
             settings_error_line: None,
             operation: operation.to_string(),
             mutated_manifest: None,
-            changed_lines: Vec::new(),
+            view: Vec::new(),
+            left_lines: Vec::new(),
+            arrived_lines: Vec::new(),
+            fix_error: None,
             patch: None,
             audit_annotations: BTreeMap::new(),
         }
@@ -108,19 +146,18 @@ pub fn evaluate(manifest: &str, settings: &str, operation: Option<&str>) -> Outc
     };
     let original = object.clone();
     // The playground has no cluster (yet): node checking is off, so the lookup is never made.
+    let policy = policy.with_node_check(false);
     let verdict = sidecar_placement_policy::evaluate(
         AdmissionRequest::for_manifest(object, operation, old_object),
-        &policy.with_node_check(false),
+        &policy,
         || Err("the playground has no cluster to ask".to_owned()),
     );
     match verdict {
         Verdict::Accept { warnings } => Outcome {
-            accepted: Some(true),
             warnings,
             ..Outcome::new(Decision::Accepted, operation)
         },
         Verdict::Reject { message, warnings } => Outcome {
-            accepted: Some(false),
             message: Some(message),
             warnings,
             ..Outcome::new(Decision::Rejected, operation)
@@ -130,23 +167,39 @@ pub fn evaluate(manifest: &str, settings: &str, operation: Option<&str>) -> Outc
             warnings,
             audit_annotations,
         } => {
-            let written = document::ordered(manifest);
-            let order = KeyOrder::learn(written.as_ref());
-            let before = yaml::to_yaml(&original, written.as_ref(), &order).ok();
-            let after = yaml::to_yaml(&object, written.as_ref(), &order).ok();
-            let changed = match (&before, &after) {
-                (Some(before), Some(after)) => changed_lines(before, after),
-                _ => Vec::new(),
-            };
-            Outcome {
-                accepted: Some(true),
+            let mut outcome = Outcome {
                 warnings,
                 patch: serde_json::to_value(json_patch::diff(&original, &object)).ok(),
-                mutated_manifest: after,
-                changed_lines: changed,
                 audit_annotations,
                 ..Outcome::new(Decision::Mutated, operation)
+            };
+            // The same conversion as a text edit, as `fix` makes it (which reads the edit back and checks that it is
+            // exactly `object`).
+            let fixed = Manifests::parse(manifest)
+                .map_err(|error| error.to_string())
+                .and_then(|manifests| sidecar_placement_manifests::fix(&manifests, &policy).map_err(|e| e.message));
+            match fixed {
+                Ok(Fix::Converted { edited, .. }) => {
+                    outcome.view = edited
+                        .view
+                        .into_iter()
+                        .map(|line| ViewLine {
+                            text: line.text,
+                            change: match line.change {
+                                Change::Kept => LineChange::Kept,
+                                Change::Left => LineChange::Left,
+                                Change::Arrived => LineChange::Arrived,
+                            },
+                        })
+                        .collect();
+                    outcome.left_lines = edited.left;
+                    outcome.arrived_lines = edited.arrived;
+                    outcome.mutated_manifest = Some(edited.text);
+                }
+                Ok(_) => outcome.fix_error = Some("internal error: the policy converted what fix does not".to_owned()),
+                Err(message) => outcome.fix_error = Some(message),
             }
+            outcome
         }
     }
 }
@@ -226,7 +279,7 @@ mod tests {
     use serde_json::json;
 
     const SETTINGS: &str = "sidecarImages:\n  - hashicorp/vault\n  - gcr.io/cloud-sql-connectors/cloud-sql-proxy\n";
-    const MUTATE: &str = "sidecarImages: [hashicorp/vault]\nmutate: true\n";
+    const MUTATE: &str = "sidecarImages: [hashicorp/vault]\nmutate: true\nmutateTemplates: true\n";
 
     const LEGACY: &str = "\
 apiVersion: apps/v1
@@ -275,7 +328,7 @@ spec:
     fn a_native_sidecar_is_accepted() {
         let outcome = evaluate(NATIVE, SETTINGS, None);
         assert_eq!(outcome.decision, Decision::Accepted);
-        assert_eq!(outcome.accepted, Some(true));
+        assert_eq!(outcome.decision.accepted(), Some(true));
         assert_eq!(outcome.message, None);
         assert_eq!(outcome.operation, "CREATE");
     }
@@ -284,7 +337,7 @@ spec:
     fn a_legacy_sidecar_is_rejected_with_the_cores_message() {
         let outcome = evaluate(LEGACY, SETTINGS, Some("CREATE"));
         assert_eq!(outcome.decision, Decision::Rejected);
-        assert_eq!(outcome.accepted, Some(false));
+        assert_eq!(outcome.decision.accepted(), Some(false));
         let message = outcome.message.expect("a message");
         assert!(message.contains("'vault-agent'"), "{message}");
         assert!(
@@ -301,10 +354,10 @@ spec:
     }
 
     #[test]
-    fn a_mutation_returns_yaml_patch_and_changed_lines() {
+    fn a_mutation_returns_what_fix_writes_the_patch_and_the_moved_lines() {
         let outcome = evaluate(LEGACY, MUTATE, None);
         assert_eq!(outcome.decision, Decision::Mutated);
-        assert_eq!(outcome.accepted, Some(true));
+        assert_eq!(outcome.decision.accepted(), Some(true));
         let yaml = outcome.mutated_manifest.expect("converted manifest");
         assert_eq!(
             yaml,
@@ -325,7 +378,29 @@ spec:
         image: nginx
 "
         );
-        assert_eq!(outcome.changed_lines, vec![8, 9, 10, 11]);
+        assert_eq!(outcome.left_lines, vec![11, 12]);
+        assert_eq!(outcome.arrived_lines, vec![8, 9, 10, 11]);
+        let marks: Vec<(&str, LineChange)> = outcome
+            .view
+            .iter()
+            .map(|line| (line.text.trim(), line.change))
+            .skip(7)
+            .collect();
+        assert_eq!(
+            marks,
+            [
+                ("initContainers:", LineChange::Arrived),
+                ("- name: vault-agent", LineChange::Arrived),
+                ("image: hashicorp/vault:1.15", LineChange::Arrived),
+                ("restartPolicy: Always", LineChange::Arrived),
+                ("containers:", LineChange::Kept),
+                ("- name: app", LineChange::Kept),
+                ("image: nginx", LineChange::Kept),
+                ("- name: vault-agent", LineChange::Left),
+                ("image: hashicorp/vault:1.15", LineChange::Left),
+            ]
+        );
+        assert_eq!(outcome.fix_error, None);
         assert_eq!(
             outcome.patch.expect("a patch"),
             json!([
@@ -341,6 +416,30 @@ spec:
                 .any(|w| w.contains("moved container 'vault-agent'"))
         );
         assert!(outcome.audit_annotations.contains_key("moved-native-sidecars"));
+    }
+
+    #[test]
+    fn the_converted_manifest_keeps_comments_and_quoting() {
+        let manifest = "# the web pod\napiVersion: v1\nkind: Pod\nmetadata:\n  name: 'web'   # quoted\nspec:\n  containers:\n  - name: app\n    image: \"nginx\"\n  # renders secrets\n  - name: vault-agent\n    image: hashicorp/vault:1.15\n";
+        let outcome = evaluate(manifest, MUTATE, None);
+        assert_eq!(
+            outcome.mutated_manifest.as_deref(),
+            Some(
+                "# the web pod\napiVersion: v1\nkind: Pod\nmetadata:\n  name: 'web'   # quoted\nspec:\n  initContainers:\n  # renders secrets\n  - name: vault-agent\n    image: hashicorp/vault:1.15\n    restartPolicy: Always\n  containers:\n  - name: app\n    image: \"nginx\"\n"
+            )
+        );
+        assert_eq!(outcome.left_lines, vec![10, 11, 12]);
+    }
+
+    #[test]
+    fn json_is_converted_in_the_patch_and_says_why_it_is_not_rewritten() {
+        let manifest: Value = serde_norway::from_str(LEGACY_POD).expect("yaml");
+        let outcome = evaluate(&manifest.to_string(), MUTATE, None);
+        assert_eq!(outcome.decision, Decision::Mutated);
+        assert!(outcome.patch.is_some());
+        assert_eq!(outcome.mutated_manifest, None);
+        let why = outcome.fix_error.expect("a reason");
+        assert!(why.contains("flow mapping"), "{why}");
     }
 
     #[test]
@@ -381,7 +480,7 @@ spec:
         let broken = LEGACY.replace("      - name: vault-agent", "      - name: vault-agent\n       bad: [");
         let outcome = evaluate(&broken, SETTINGS, None);
         assert_eq!(outcome.decision, Decision::Invalid);
-        assert_eq!(outcome.accepted, None);
+        assert_eq!(outcome.decision.accepted(), None);
         let error = outcome.error.expect("an error");
         assert!(error.starts_with("the manifest cannot be read: "), "{error}");
         let line = outcome.error_line.expect("a line");
@@ -450,18 +549,20 @@ spec:
         assert_eq!(
             keys,
             [
-                "accepted",
+                "arrivedLines",
                 "auditAnnotations",
-                "changedLines",
                 "decision",
                 "error",
                 "errorLine",
+                "fixError",
+                "leftLines",
                 "message",
                 "mutatedManifest",
                 "operation",
                 "patch",
                 "settingsError",
                 "settingsErrorLine",
+                "view",
                 "warnings"
             ]
         );

@@ -18,7 +18,9 @@ fn read(path: PathBuf) -> String {
 fn settings(mutate: bool) -> String {
     let text = read(www().join("settings.yaml"));
     assert!(text.contains("\nmutate: false\n"), "the page's toggle flips this line");
+    assert!(text.contains("\nmutateTemplates: false\n"), "and this one");
     text.replace("\nmutate: false\n", &format!("\nmutate: {mutate}\n"))
+        .replace("\nmutateTemplates: false\n", &format!("\nmutateTemplates: {mutate}\n"))
 }
 
 #[rstest]
@@ -37,7 +39,16 @@ fn examples_decide_as_titled(#[case] file: &str, #[case] reject_mode: Decision, 
     if mutate_mode == Decision::Mutated {
         let converted = outcome.mutated_manifest.expect("converted manifest");
         assert!(converted.contains("restartPolicy: Always"), "{converted}");
-        assert!(!outcome.changed_lines.is_empty());
+        assert!(!outcome.left_lines.is_empty() && !outcome.arrived_lines.is_empty());
+        let example_comments = manifest
+            .lines()
+            .filter(|line| line.trim_start().starts_with('#'))
+            .count();
+        let kept_comments = converted
+            .lines()
+            .filter(|line| line.trim_start().starts_with('#'))
+            .count();
+        assert_eq!(kept_comments, example_comments, "{file}: comments are kept");
     }
 }
 

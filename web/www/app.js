@@ -16,6 +16,7 @@ const ui = {
   warnings: $("warnings"),
   convertedBlock: $("converted-block"),
   converted: $("converted"),
+  fixError: $("fix-error"),
   patch: $("patch"),
   timing: $("timing"),
 };
@@ -30,6 +31,8 @@ let firstResultShown = false;
 // ---- mutate toggle <-> `mutate:` in the settings text ----------------------------------------------------------
 
 const MUTATE_LINE = /^(mutate[ \t]*:[ \t]*)(\S+)(.*)$/m;
+// The toggle also converts pod templates (Deployments, Jobs, ...), which the examples are: `mutateTemplates`.
+const TEMPLATES_LINE = /^(mutateTemplates[ \t]*:[ \t]*)(\S+)(.*)$/m;
 
 function readMutate(text) {
   const trimmed = text.trim();
@@ -46,11 +49,17 @@ function writeMutate(text, on) {
     try {
       const settings = JSON.parse(trimmed);
       settings.mutate = on;
+      settings.mutateTemplates = on;
       return JSON.stringify(settings, null, 2) + "\n";
     } catch { /* not JSON after all: edit it as YAML */ }
   }
-  if (MUTATE_LINE.test(text)) return text.replace(MUTATE_LINE, (_, key, _value, rest) => `${key}${on}${rest}`);
-  return `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}mutate: ${on}\n`;
+  return writeLine(writeLine(text, MUTATE_LINE, "mutate", on), TEMPLATES_LINE, "mutateTemplates", on);
+}
+
+function writeLine(text, pattern, key, on) {
+  if (pattern.test(text)) return text.replace(pattern, (_, head, _value, rest) => `${head}${on}${rest}`);
+  if (!on) return text; // an absent key is already off
+  return `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}${key}: ${on}\n`;
 }
 
 function syncToggle() {
@@ -82,12 +91,16 @@ function selectLine(textarea, line) {
   textarea.setSelectionRange(start, start + (lines[line - 1] ?? "").length);
 }
 
-function renderCode(pre, text, changed) {
-  const marked = new Set(changed);
-  const lines = text.replace(/\n$/, "").split("\n").map((line, index) => {
+// The converted manifest as `sidecar-placement fix` writes it, with the lines that left `containers` shown struck
+// through where they were and the lines that arrived in `initContainers` highlighted.
+const MARKS = { kept: " ", left: "-", arrived: "+" };
+
+function renderView(pre, view) {
+  const lines = view.map(({ text, change }) => {
     const span = document.createElement("span");
-    span.className = marked.has(index + 1) ? "line changed" : "line";
-    span.textContent = line;
+    span.className = `line ${change}`;
+    span.dataset.mark = MARKS[change] ?? " ";
+    span.textContent = text;
     return span;
   });
   pre.replaceChildren(...lines);
@@ -116,11 +129,17 @@ function render(result) {
   }));
   show(ui.warnings, result.warnings.length > 0);
 
-  if (result.mutatedManifest) {
-    renderCode(ui.converted, result.mutatedManifest, result.changedLines);
+  const converted = result.decision === "mutated";
+  if (converted) {
+    renderView(ui.converted, result.view);
+    ui.fixError.textContent = result.fixError
+      ? `The converted manifest cannot be shown as an edit of yours (sidecar-placement fix leaves such a file as it is): ${result.fixError}`
+      : "";
+    show(ui.fixError, Boolean(result.fixError));
+    show(ui.converted, !result.fixError);
     ui.patch.textContent = JSON.stringify(result.patch, null, 2);
   }
-  show(ui.convertedBlock, Boolean(result.mutatedManifest));
+  show(ui.convertedBlock, converted);
 }
 
 function run() {
