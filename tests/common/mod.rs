@@ -10,7 +10,6 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::mpsc::{self, Sender};
@@ -398,24 +397,7 @@ fn check_mutation(request: &Value, response: &ValidationResponse) -> Mutation {
     let object = response.mutated_object.clone().expect("a mutated object");
     let pointer = pod_spec_pointer(request);
     assert_valid_pod_spec(&object, pointer);
-
-    let patch = serde_json::to_value(json_patch::diff(&request["object"], &object)).expect("patch as JSON");
-    let containers = format!("{pointer}/containers");
-    let init_containers = format!("{pointer}/initContainers");
-    for operation in patch.as_array().expect("a patch is a list") {
-        let path = operation["path"].as_str().expect("every operation has a path");
-        let on_a_list = [&containers, &init_containers]
-            .iter()
-            .any(|list| path == list.as_str() || path.starts_with(&format!("{list}/")));
-        assert!(
-            on_a_list,
-            "the patch touches {path}, outside the container lists: {operation}"
-        );
-    }
-
-    let mut reapplied = request["object"].clone();
-    json_patch::patch(&mut reapplied, &json_patch::diff(&request["object"], &object)).expect("the patch applies");
-    assert_eq!(reapplied, object, "the patch reproduces the mutated object");
+    let patch = assert_patch_confined(&request["object"], &object, pointer);
 
     Mutation {
         object,
@@ -431,95 +413,10 @@ fn check_mutation(request: &Value, response: &ValidationResponse) -> Mutation {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The API server's pod spec rules a mutation must respect (pkg/apis/core/validation), written once.
+// The API server's pod spec rules a mutation must respect (pkg/apis/core/validation) and the patch confinement check:
+// written once, in the `apiserver-rules` crate, which the fuzz targets (fuzz/harness) check every mutation with too.
 
-const PROBES_AND_LIFECYCLE: [&str; 4] = ["livenessProbe", "readinessProbe", "startupProbe", "lifecycle"];
-
-/// Container names are DNS-1123 labels: at most 63 lowercase alphanumerics or '-', starting and ending with an
-/// alphanumeric.
-pub fn is_dns1123_label(name: &str) -> bool {
-    let alphanumeric = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-    !name.is_empty()
-        && name.len() <= 63
-        && name.chars().all(|c| alphanumeric(c) || c == '-')
-        && name.starts_with(alphanumeric)
-        && name.ends_with(alphanumeric)
-}
-
-/// Panics with every rule the pod spec at `pointer` in `object` breaks: `containers` a non-empty list; names
-/// DNS-1123 labels, unique across `containers`, `initContainers` and `ephemeralContainers`; on init containers,
-/// `restartPolicy` only `Always`, and probes or `lifecycle` only with `restartPolicy: Always`.
-#[track_caller]
-pub fn assert_valid_pod_spec(object: &Value, pointer: &str) {
-    let spec = object
-        .pointer(pointer)
-        .and_then(Value::as_object)
-        .unwrap_or_else(|| panic!("no pod spec object at {pointer}"));
-    let mut problems = Vec::new();
-    let list = |field: &str| -> Vec<Value> {
-        match spec.get(field) {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items.clone(),
-            Some(other) => panic!("{pointer}/{field} is not a list: {other}"),
-        }
-    };
-    let containers = list("containers");
-    let init_containers = list("initContainers");
-    let ephemeral = list("ephemeralContainers");
-
-    if containers.is_empty() {
-        problems.push(format!("{pointer}/containers: Required value (must not be empty)"));
-    }
-
-    let mut seen = HashSet::new();
-    for (field, items) in [
-        ("containers", &containers),
-        ("initContainers", &init_containers),
-        ("ephemeralContainers", &ephemeral),
-    ] {
-        for (index, container) in items.iter().enumerate() {
-            let at = format!("{pointer}/{field}/{index}");
-            match container["name"].as_str() {
-                None => problems.push(format!("{at}/name: Required value")),
-                Some(name) if !is_dns1123_label(name) => {
-                    problems.push(format!("{at}/name: Invalid value {name:?}: not a DNS-1123 label"))
-                }
-                Some(name) if !seen.insert(name.to_owned()) => {
-                    problems.push(format!("{at}/name: Duplicate value {name:?}"))
-                }
-                Some(_) => {}
-            }
-        }
-    }
-
-    for (index, container) in init_containers.iter().enumerate() {
-        let at = format!("{pointer}/initContainers/{index}");
-        let restart_policy = &container["restartPolicy"];
-        match restart_policy {
-            Value::Null => {}
-            Value::String(policy) if policy == "Always" => {}
-            other => problems.push(format!(
-                "{at}/restartPolicy: Unsupported value {other}: supported: \"Always\""
-            )),
-        }
-        if restart_policy.as_str() != Some("Always") {
-            for field in PROBES_AND_LIFECYCLE {
-                if !container[field].is_null() {
-                    problems.push(format!(
-                        "{at}/{field}: Forbidden: may not be set for init containers without restartPolicy=Always"
-                    ));
-                }
-            }
-        }
-    }
-
-    assert!(
-        problems.is_empty(),
-        "the API server would refuse this pod spec:\n  {}\n{}",
-        problems.join("\n  "),
-        serde_json::to_string_pretty(&Value::Object(spec.clone())).unwrap_or_default()
-    );
-}
+pub use apiserver_rules::{assert_patch_confined, assert_valid_pod_spec, is_dns1123_label};
 
 /// The one rejection of `deployment-unapproved-native-sidecar` under `restrictNativeSidecars`, in validation and in
 /// mutation mode alike: the legacy vault-agent and the unapproved native otel-collector, in one message.
