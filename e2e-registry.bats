@@ -173,15 +173,22 @@ need_pushed_module() {
   ' "$BATS_TEST_TMPDIR/object.json"
 }
 
+# The cluster a manifest with spec.contextAwareResources (checkNodes) sees: kwctl replays this session instead of
+# connecting to one (every kubelet ready).
+READY_NODES=tests/data/sessions/nodes-ready.yml
+
 # run_manifest MANIFEST REQUEST: kwctl runs the policy manifest (its module pointed at the local registry, its own
-# settings) on REQUEST (a fixture name or a path).
+# settings and context-aware resources) on REQUEST (a fixture name or a path).
 run_manifest() {
-  local manifest published
+  local manifest published cluster=()
   manifest="$BATS_TEST_TMPDIR/$(basename "$1")"
   published="registry://ghcr.io/sidecar-placement/$REPOSITORY:${MODULE##*:}"
   grep -qF "module: $published" "$1" || { echo "$1 does not name $published" >&2; return 1; }
   sed "s#$published#$MODULE#" "$1" >"$manifest"
-  POLICY=$manifest evaluate "$2" --sources-path "$SOURCES"
+  if grep -q '^ *contextAwareResources:' "$1"; then
+    cluster=(--replay-host-capabilities-interactions "$READY_NODES")
+  fi
+  POLICY=$manifest evaluate "$2" --sources-path "$SOURCES" "${cluster[@]}"
 }
 
 @test "policies/: every ready-to-apply manifest runs from the registry with its own settings" {
@@ -221,5 +228,23 @@ pod_from_template() {
     | ($new.containers | map(.name)) == ["migrate"]
       and $new.initContainers == [$old.containers[1] + {restartPolicy: "Always"}]
       and del(.spec.containers, .spec.initContainers) == ($before[0].object | del(.spec.containers, .spec.initContainers))
+  ' "$BATS_TEST_TMPDIR/object.json"
+}
+
+@test "policies/mutate.yaml (checkNodes): the manifest grants the Node listing; every kubelet ready, the Pod is converted" {
+  # The conversion needs the policy's one Node listing to be answered (replayed): a manifest without
+  # spec.contextAwareResources, or a module asking for something else, leaves the sidecar with a warning instead.
+  need_pushed_module
+  want=$(expected moved_warning name=vault-agent)
+  run_manifest policies/mutate.yaml pod-legacy-vault-agent.json
+  allowed true
+  warnings_are "$want"
+  patch >"$BATS_TEST_TMPDIR/patch.json"
+  cat "$BATS_TEST_TMPDIR/patch.json"
+  patched pod-legacy-vault-agent.json "$BATS_TEST_TMPDIR/patch.json" >"$BATS_TEST_TMPDIR/object.json"
+  jq -e --slurpfile before "$REQUESTS/pod-legacy-vault-agent.json" '
+    $before[0].object.spec as $old | .spec as $new
+    | ($new.containers | map(.name)) == ($old.containers | map(.name) | map(select(. != "vault-agent")))
+      and ($new.initContainers | last) == ($old.containers[] | select(.name == "vault-agent") | . + {restartPolicy: "Always"})
   ' "$BATS_TEST_TMPDIR/object.json"
 }
