@@ -425,11 +425,13 @@ fn a_sidecar_with_restart_policy_never_is_rejected_with_the_reason() {
     let response = validate(&fixture("deployment-sidecar-restart-policy-never"), &mutate_settings());
     assert_rejected(
         &response,
-        "container 'log-shipper' (image 'fluent/fluent-bit:3.1.4') at spec.template.spec.containers[1] is a sidecar \
-         placed as a co-located container and was not converted because it sets `restartPolicy: Never` (a \
-         Kubernetes 1.34+ container restart rule) and a native sidecar needs `restartPolicy: Always`: remove that \
-         setting and declare it in spec.template.spec.initContainers with `restartPolicy: Always` (native sidecar, \
-         Kubernetes 1.29+)",
+        &not_converted(
+            "log-shipper",
+            "fluent/fluent-bit:3.1.4",
+            "spec.template.spec",
+            1,
+            &because_restart_policy("Never"),
+        ),
         &[],
     );
 }

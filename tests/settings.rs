@@ -7,9 +7,6 @@ use common::*;
 use rstest::rstest;
 use serde_json::{Value, json};
 
-const NO_SIDECARS: &str = "the policy must be told which containers are sidecars: set sidecarImages (image patterns) \
-                           and/or sidecarContainerNames (container name patterns)";
-
 #[test]
 fn protocol_version_is_v1() {
     assert_eq!(protocol_version(), "v1");
@@ -43,10 +40,10 @@ fn valid_settings(#[case] settings: Value) {
 }
 
 #[rstest]
-#[case::empty_object(json!({}), NO_SIDECARS)]
-#[case::both_lists_empty(json!({"sidecarImages": [], "sidecarContainerNames": []}), NO_SIDECARS)]
-#[case::only_switches(json!({"mutate": true, "restrictNativeSidecars": true}), NO_SIDECARS)]
-#[case::null(Value::Null, NO_SIDECARS)]
+#[case::empty_object(json!({}), no_sidecars())]
+#[case::both_lists_empty(json!({"sidecarImages": [], "sidecarContainerNames": []}), no_sidecars())]
+#[case::only_switches(json!({"mutate": true, "restrictNativeSidecars": true}), no_sidecars())]
+#[case::null(Value::Null, no_sidecars())]
 #[case::unknown_key(
     json!({"sidecarImage": ["hashicorp/vault"]}),
     "invalid settings: unknown field `sidecarImage`, expected one of `sidecarImages`, `sidecarContainerNames`, \
@@ -114,10 +111,10 @@ fn valid_settings(#[case] settings: Value) {
     json!("hashicorp/vault"),
     "invalid settings: they must be an object of setting names to values"
 )]
-fn invalid_settings_are_named(#[case] settings: Value, #[case] message: &str) {
+fn invalid_settings_are_named(#[case] settings: Value, #[case] message: impl AsRef<str>) {
     let response = validate_settings(&settings);
     assert!(!response.valid, "{settings} should be refused");
-    assert_eq!(response.message.as_deref(), Some(message));
+    assert_eq!(response.message.as_deref(), Some(message.as_ref()));
 }
 
 /// The reason after the entry comes from the image reference parser; the entry itself must be named exactly.

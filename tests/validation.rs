@@ -49,25 +49,17 @@ fn expected_under_validation_settings(fixture: &str) -> Decision {
         "statefulset-vault-server" => accepted(),
         "daemonset-fluent-bit-only" => accepted(),
 
-        "pod-legacy-vault-agent" => rejected(
-            "container 'vault-agent' (image 'hashicorp/vault:1.15.2') at spec.containers[1] is a sidecar placed as a \
-             co-located container: declare it in spec.initContainers with `restartPolicy: Always` (native sidecar, \
-             Kubernetes 1.29+)"
-                .to_owned(),
-        ),
+        "pod-legacy-vault-agent" | "pod-legacy-vault-agent-pinned" => {
+            rejected(co_located("vault-agent", "hashicorp/vault:1.15.2", "spec", 1))
+        }
         // vault-agent-init (same image, one-shot) is legitimate; only vault-agent is reported.
-        "deployment-legacy-vault-agent" => rejected(
-            "container 'vault-agent' (image 'hashicorp/vault:1.15.2') at spec.template.spec.containers[1] is a \
-             sidecar placed as a co-located container: declare it in spec.template.spec.initContainers with \
-             `restartPolicy: Always` (native sidecar, Kubernetes 1.29+)"
-                .to_owned(),
-        ),
-        "job-legacy-cloud-sql-proxy" => rejected(
-            "container 'cloud-sql-proxy' (image 'gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.1') at \
-             spec.template.spec.containers[1] is a sidecar placed as a co-located container: declare it in \
-             spec.template.spec.initContainers with `restartPolicy: Always` (native sidecar, Kubernetes 1.29+)"
-                .to_owned(),
-        ),
+        "deployment-legacy-vault-agent" => rejected(co_located("vault-agent", "hashicorp/vault:1.15.2", TEMPLATE, 1)),
+        "job-legacy-cloud-sql-proxy" => rejected(co_located(
+            "cloud-sql-proxy",
+            "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.1",
+            TEMPLATE,
+            1,
+        )),
         "cronjob-legacy-fluent-bit" => rejected(co_located("log-shipper", FLUENT_BIT, CRONJOB, 1)),
         "replicaset-legacy-istio-proxy" => rejected(co_located(
             "istio-proxy",
