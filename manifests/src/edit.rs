@@ -84,7 +84,13 @@ pub fn apply(manifests: &Manifests, moves: &[Move]) -> Result<Edited, EditError>
             message: "internal error: the move names an object the file does not have".to_owned(),
             position: None,
         })?;
-        let root = object.node.ok_or_else(|| EditError {
+        if let Err(error) = manifests.nodes() {
+            return Err(EditError {
+                message: format!("the positions in this file cannot be read: {}", error.message),
+                position: error.position,
+            });
+        }
+        let root = object.node().ok_or_else(|| EditError {
             message: "the positions in this file are unknown (JSON that is not also YAML, e.g. tab-indented): it \
                       cannot be rewritten in place"
                 .to_owned(),

@@ -1,6 +1,7 @@
 //! A file of manifests: its documents, the Kubernetes objects in them (a `kind: List` counts as its items), each
 //! object's value and where its parts are written.
 
+use std::cell::OnceCell;
 use std::fmt;
 
 use serde::Deserialize;
@@ -29,18 +30,15 @@ impl fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
-/// Every document of a file, read once for values and once for positions.
+/// Every document of a file: its values, and where everything is written (read only when a finding or an edit
+/// needs a position: most files of a repository have no finding, and reading positions costs a second parse).
 #[derive(Debug)]
 pub struct Manifests<'a> {
     pub(crate) lines: Lines<'a>,
-    documents: Vec<Document>,
-}
-
-#[derive(Debug)]
-struct Document {
-    value: Value,
-    /// `None` for a document whose positions are unknown (an empty one, or JSON the span parser cannot read).
-    node: Option<Node>,
+    values: Vec<Value>,
+    /// The root node of each document; `None` for a document whose positions are unknown (an empty one, or JSON
+    /// the span parser cannot read).
+    nodes: OnceCell<Result<Vec<Option<Node>>, ReadError>>,
 }
 
 /// One Kubernetes object of a file: a document, or an item of a `kind: List`.
@@ -52,7 +50,6 @@ pub struct Object<'m> {
     pub item: Option<usize>,
     /// The object.
     pub value: &'m Value,
-    pub(crate) node: Option<&'m Node>,
     manifests: &'m Manifests<'m>,
 }
 
@@ -77,71 +74,74 @@ impl<'a> Manifests<'a> {
         } else {
             yaml_values(text)?
         };
-        // Positions: JSON with tab indentation is valid JSON but not YAML; its findings then point at line 1.
-        let nodes = match spans::documents(&lines) {
-            Ok(nodes) if nodes.len() == values.len() => nodes,
-            Ok(_) | Err(_) if looks_like_json(text) => vec![None; values.len()],
-            Ok(nodes) => {
-                return Err(ReadError {
+        Ok(Self {
+            lines,
+            values,
+            nodes: OnceCell::new(),
+        })
+    }
+
+    /// The root node of every document, read on first use.
+    pub(crate) fn nodes(&self) -> Result<&[Option<Node>], &ReadError> {
+        let nodes = self.nodes.get_or_init(|| {
+            let json = looks_like_json(self.lines.text());
+            match spans::documents(&self.lines) {
+                Ok(nodes) if nodes.len() == self.values.len() => Ok(nodes),
+                // JSON with tab indentation is JSON but not YAML: its findings point at line 1, and it is not edited.
+                Ok(_) | Err(_) if json => Ok(vec![None; self.values.len()]),
+                Ok(nodes) => Err(ReadError {
                     message: format!(
                         "the YAML readers disagree on the number of documents ({} and {}); please report this file",
-                        values.len(),
+                        self.values.len(),
                         nodes.len()
                     ),
                     position: None,
-                });
-            }
-            Err(error) => {
-                return Err(ReadError {
+                }),
+                Err(error) => Err(ReadError {
                     message: error.message,
                     position: Some(Position {
                         line: error.line,
                         column: error.column,
                     }),
-                });
+                }),
             }
-        };
-        let documents = values
-            .into_iter()
-            .zip(nodes)
-            .map(|(value, node)| Document { value, node })
-            .collect();
-        Ok(Self { lines, documents })
+        });
+        nodes.as_ref().map(Vec::as_slice)
+    }
+
+    /// The node of an object: its document's root, or the item of a `kind: List`.
+    pub(crate) fn node(&self, document: usize, item: Option<usize>) -> Option<&Node> {
+        let root = self.nodes().ok()?.get(document)?.as_ref()?;
+        match item {
+            None => Some(root),
+            Some(item) => root.get("items")?.items()?.get(item),
+        }
     }
 
     /// How many documents the file has (empty ones included).
     pub fn document_count(&self) -> usize {
-        self.documents.len()
+        self.values.len()
     }
 
     /// The Kubernetes objects: every document that is a mapping, with a `kind: List` replaced by its items.
     pub fn objects(&self) -> Vec<Object<'_>> {
         let mut objects = Vec::new();
-        for (index, document) in self.documents.iter().enumerate() {
-            let object = |value, node, item| Object {
-                document: index,
+        for (document, value) in self.values.iter().enumerate() {
+            let object = |value, item| Object {
+                document,
                 item,
                 value,
-                node,
                 manifests: self,
             };
-            match list_items(&document.value) {
-                Some(items) => {
-                    let nodes = document
-                        .node
-                        .as_ref()
-                        .and_then(|n| n.get("items"))
-                        .and_then(Node::items);
-                    for (item, value) in items.iter().enumerate() {
-                        let node = nodes.and_then(|nodes| nodes.get(item));
-                        if value.is_object() {
-                            objects.push(object(value, node, Some(item)));
-                        }
-                    }
-                }
-                None if document.value.is_object() => {
-                    objects.push(object(&document.value, document.node.as_ref(), None))
-                }
+            match list_items(value) {
+                Some(items) => objects.extend(
+                    items
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, value)| value.is_object())
+                        .map(|(item, value)| object(value, Some(item))),
+                ),
+                None if value.is_object() => objects.push(object(value, None)),
                 None => {}
             }
         }
@@ -180,9 +180,14 @@ fn strip_position(message: &str) -> String {
 }
 
 impl Object<'_> {
+    /// Where its parts are written; `None` when that is unknown.
+    pub(crate) fn node(&self) -> Option<&Node> {
+        self.manifests.node(self.document, self.item)
+    }
+
     /// Where the object starts (line 1 when its positions are unknown).
     pub fn position(&self) -> Position {
-        self.node
+        self.node()
             .map(|node| self.manifests.position(node.start))
             .unwrap_or(Position { line: 1, column: 1 })
     }
@@ -190,7 +195,7 @@ impl Object<'_> {
     /// Where the part at `pointer` (`/spec/containers/1`) is written; for an entry of a block sequence, where its
     /// `-` is. Falls back to the object's own position.
     pub fn position_of(&self, pointer: &str) -> Position {
-        let Some(node) = self.node.and_then(|node| node.pointer(pointer)) else {
+        let Some(node) = self.node().and_then(|node| node.pointer(pointer)) else {
             return self.position();
         };
         let byte = self.manifests.dash_before(node.start).unwrap_or(node.start);
