@@ -234,3 +234,59 @@ browser-tests:
 browser-tests-run: need-chromium web-dist
 	@test -d web/node_modules/playwright-core || (cd web && npm ci --no-audit --no-fund)
 	cd web && CHROMIUM="$(CHROMIUM)" node --test browser-test/
+
+# ---- Fuzzing: cargo-fuzz targets over the core (fuzz/) ----------------------------------------------------------
+# `make fuzz FUZZ_SECONDS=300` runs each target of fuzz/fuzz_targets for FUZZ_SECONDS (FUZZ_TARGETS=image for one),
+# on nightly with cargo-fuzz (installed from crates.io when missing). The corpus grows in fuzz/corpus (ignored by
+# git); an input that fails is moved from fuzz/artifacts to fuzz/regressions/<target>/, which `cargo test` (so
+# `make test`) replays on stable: commit it. What each target checks: fuzz/harness/src/lib.rs.
+# No sanitizer by default: the core is safe Rust, and what the targets look for (panics, overflow checks, debug
+# assertions, the properties) is on in every build; FUZZ_SANITIZER=address brings ASan back. FUZZ_ARGS passes
+# libFuzzer flags (-jobs=2, -max_len=...).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= decision decision_json image image_parts
+FUZZ_SANITIZER ?= none
+FUZZ_ARGS ?=
+
+.PHONY: fuzz-tools
+fuzz-tools:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+
+.PHONY: fuzz
+fuzz: fuzz-tools
+	cargo run --quiet -p fuzz-harness --bin fuzz-seeds -- fuzz/corpus
+	cargo +nightly fuzz build -s $(FUZZ_SANITIZER)
+	@failed=""; \
+	for target in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$target fuzz/regressions/$$target; \
+	  dict=""; if [ -f fuzz/dictionaries/$$target.dict ]; then dict="-dict=fuzz/dictionaries/$$target.dict"; fi; \
+	  echo "fuzz: $$target for $(FUZZ_SECONDS) s"; \
+	  cargo +nightly fuzz run -s $(FUZZ_SANITIZER) $$target fuzz/corpus/$$target fuzz/regressions/$$target -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $$dict $(FUZZ_ARGS) \
+	    || failed="$$failed $$target"; \
+	  for input in fuzz/artifacts/$$target/*; do \
+	    if [ -f "$$input" ]; then mv -n "$$input" fuzz/regressions/$$target/ && \
+	      echo "fuzz: kept $$input as fuzz/regressions/$$target/$$(basename $$input)"; fi; \
+	  done; \
+	done; \
+	if [ -n "$$failed" ]; then \
+	  echo "fuzz: FAILED:$$failed. The failing inputs are in fuzz/regressions/ (cargo test replays them): commit them," \
+	       "and list a failure not fixed yet in fuzz/regressions/known-failures.txt" >&2; exit 1; fi
+
+# ---- sidecar-placement: the command-line tool (cli/) over the shared manifests code (manifests/) ----------------
+# `make cli` builds target/release/sidecar-placement (`cargo install --path cli` puts it on PATH instead). Its tests
+# (golden files, SARIF against the vendored schema) run in `make test` through `cargo test --workspace --tests`.
+# `make cli-bench` times `sidecar-placement check` over CLI_BENCH_FILES generated manifests (BENCHMARKS.md).
+CLI := target/release/sidecar-placement
+CLI_BENCH_FILES ?= 10000
+
+.PHONY: cli
+cli:
+	cargo build --release -p sidecar-placement-cli --bin sidecar-placement
+	@echo "$(CLI): $$(wc -c < $(CLI)) bytes. Try: $(CLI) check --settings policies/protect.yaml DIR"
+
+.PHONY: cli-bench
+cli-bench: cli
+	@echo "machine: $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg)"
+	cargo run --quiet --release -p sidecar-placement-cli --example bench_check -- $(CLI) $(CLI_BENCH_FILES)
