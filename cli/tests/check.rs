@@ -235,3 +235,23 @@ fn a_schema_violation_would_be_caught() {
     let broken = serde_json::json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [{"ruleId": "r"}]}]});
     assert!(schemas.validate(&broken, index).is_err());
 }
+
+#[test]
+fn every_ready_to_apply_policy_is_accepted_as_settings() {
+    let policies = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+    let mut checked = 0;
+    for entry in fs::read_dir(&policies).expect("policies/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|extension| extension == "yaml") {
+            let result = run(&[
+                "check",
+                "--settings",
+                &path.display().to_string(),
+                &fix_data("comments.yaml"),
+            ]);
+            assert!(result.status < 2, "{}: {}", path.display(), result.stderr);
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no policy manifest found in {}", policies.display());
+}
