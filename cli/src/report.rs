@@ -196,6 +196,7 @@ fn to_json(Problem { file, finding }: &Problem) -> Value {
         "container": finding.container,
         "image": finding.image,
         "path": finding.path,
+        "pointer": finding.pointer,
         "rule": finding.rule.id(),
         "message": finding.message,
     })

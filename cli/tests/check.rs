@@ -164,6 +164,7 @@ fn json_lists_every_finding() {
     assert_eq!(second["container"], "vault-agent");
     assert_eq!(second["image"], "hashicorp/vault:1.15.2");
     assert_eq!(second["path"], "spec.template.spec.containers[2]");
+    assert_eq!(second["pointer"], "/spec/template/spec/containers/2");
     assert_eq!(second["rule"], "legacy-sidecar-not-convertible");
     assert!(
         second["message"]

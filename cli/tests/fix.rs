@@ -1,5 +1,5 @@
-//! `sidecar-placement fix` on the golden files of `tests/data/fix/`: each `NAME.yaml` is fixed and must equal
-//! `NAME.expected.yaml` byte for byte, read back as exactly what the policy's own mutation produces, and be left
+//! `sidecar-placement fix` on the golden files of `tests/data/fix/`: each `NAME.yaml` (or `.json`) is fixed and must
+//! equal `NAME.expected.yaml` (`.json`) byte for byte, read back as exactly what the policy's own mutation produces, and be left
 //! alone by a second run.
 
 mod common;
@@ -54,11 +54,15 @@ fn policy_conversion(input: &str, placement: Placement) -> Vec<Value> {
 #[case::cronjob_after_its_setup_step("cronjob", "beforeInitContainers")]
 #[case::quoted_keys_and_values("quoted", "afterInitContainers")]
 #[case::no_final_newline_and_empty_init_containers("no-final-newline", "afterInitContainers")]
+#[case::json_pretty_printed("json-pretty.json", "afterInitContainers")]
+#[case::json_existing_init_containers_no_final_newline("json-existing-init.json", "afterInitContainers")]
+#[case::json_empty_init_containers("json-empty-init.json", "afterInitContainers")]
 fn golden(#[case] name: &str, #[case] placement: &str) {
-    let input = fs::read_to_string(data().join(format!("fix/{name}.yaml"))).expect("input");
-    let expected = fs::read_to_string(data().join(format!("fix/{name}.expected.yaml"))).expect("expected");
+    let (name, extension) = name.rsplit_once('.').unwrap_or((name, "yaml"));
+    let input = fs::read_to_string(data().join(format!("fix/{name}.{extension}"))).expect("input");
+    let expected = fs::read_to_string(data().join(format!("fix/{name}.expected.{extension}"))).expect("expected");
     let dir = scratch(&format!("golden-{name}"));
-    let file = dir.join(format!("{name}.yaml"));
+    let file = dir.join(format!("{name}.{extension}"));
     fs::write(&file, &input).expect("copy");
     let file = file.display().to_string();
 
@@ -195,7 +199,7 @@ fn fixing_a_directory_twice_writes_nothing_the_second_time() {
 )]
 #[case::json(
     "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"spec\": {\"containers\": [{\"name\": \"app\"}, {\"name\": \"v\", \"image\": \"hashicorp/vault\"}]}}\n",
-    "spec is written as a flow mapping ({...}): only block style is rewritten in place"
+    "spec.containers[0] shares its lines with other entries: only entries written on lines of their own are moved"
 )]
 fn what_cannot_be_rewritten_in_place_is_said_and_left_alone(#[case] input: &str, #[case] message: &str) {
     let dir = scratch(&format!("flow-{}", message.len()));

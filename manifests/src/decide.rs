@@ -84,6 +84,8 @@ pub struct Finding {
     pub image: Option<String>,
     /// The container's path as in the message (`spec.template.spec.containers[1]`).
     pub path: String,
+    /// The same as a JSON pointer into the object (`/spec/template/spec/containers/1`).
+    pub pointer: String,
 }
 
 /// What the policy made of one object.
@@ -162,7 +164,7 @@ fn findings(object: &Object, policy: &Policy, message: &str) -> Vec<Finding> {
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let base = |rule, message: String, position, path: String| Finding {
+    let base = |rule, message: String, position, path: String, pointer: String| Finding {
         rule,
         message,
         position,
@@ -173,12 +175,14 @@ fn findings(object: &Object, policy: &Policy, message: &str) -> Vec<Finding> {
         container: None,
         image: None,
         path,
+        pointer,
     };
     let Some((spec, path)) = pod_spec(object.value) else {
         return vec![base(
             Rule::MalformedPodSpec,
             message.to_owned(),
             object.position(),
+            String::new(),
             String::new(),
         )];
     };
@@ -201,6 +205,7 @@ fn findings(object: &Object, policy: &Policy, message: &str) -> Vec<Finding> {
                         finding.describe(path),
                         object.position_of(&pointer),
                         finding.location(path),
+                        pointer.clone(),
                     )
                 }
             })
@@ -210,6 +215,7 @@ fn findings(object: &Object, policy: &Policy, message: &str) -> Vec<Finding> {
             message.to_owned(),
             object.position(),
             path.display().to_owned(),
+            path.pointer().to_owned(),
         )],
     }
 }

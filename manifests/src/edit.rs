@@ -68,11 +68,34 @@ pub struct EditError {
 
 /// The line operations of every move, applied in one pass.
 #[derive(Default)]
-struct LineEdits {
+pub(crate) struct LineEdits {
     removed: BTreeSet<usize>,
     /// Before which input line (the line count for the end) which new lines go.
     inserted: BTreeMap<usize, Vec<String>>,
     replaced: BTreeMap<usize, String>,
+}
+
+impl LineEdits {
+    /// New lines before input line `at` (the line count for the end), after those already planned there.
+    pub(crate) fn insert(&mut self, at: usize, lines: Vec<String>) {
+        self.inserted.entry(at).or_default().extend(lines);
+    }
+
+    pub(crate) fn replace(&mut self, line: usize, text: String) {
+        self.replaced.insert(line, text);
+    }
+
+    pub(crate) fn remove(&mut self, manifests: &Manifests, line: usize) -> Result<(), EditError> {
+        if self.removed.insert(line) {
+            Ok(())
+        } else {
+            Err(refuse(
+                manifests,
+                manifests.lines.start(line),
+                "internal error: a line moves twice".to_owned(),
+            ))
+        }
+    }
 }
 
 /// Applies `moves` to the text of `manifests`.
@@ -114,7 +137,7 @@ struct EntryLines {
     key_column: usize,
 }
 
-fn refuse(manifests: &Manifests, byte: usize, message: String) -> EditError {
+pub(crate) fn refuse(manifests: &Manifests, byte: usize, message: String) -> EditError {
     EditError {
         message,
         position: Some(manifests.position(byte)),
@@ -130,6 +153,9 @@ fn plan_move(manifests: &Manifests, root: &Node, step: &Move, edits: &mut LineEd
             format!("{spec_path} is not written in this file"),
         )
     })?;
+    if matches!(spec.kind, NodeKind::Mapping { flow: true, .. }) {
+        return crate::edit_json::plan(manifests, spec, &spec_path, step.moved, step.insert_at, edits);
+    }
     if !matches!(spec.kind, NodeKind::Mapping { flow: false, .. }) {
         return Err(refuse(
             manifests,
@@ -250,7 +276,7 @@ fn containers_key_column(manifests: &Manifests, key_start: usize) -> usize {
 }
 
 /// Moves a line from one indentation to another; blank lines stay as they are.
-fn reindent(line: &str, from: usize, to: usize) -> String {
+pub(crate) fn reindent(line: &str, from: usize, to: usize) -> String {
     if line.trim().is_empty() || from == to {
         return line.to_owned();
     }

@@ -31,6 +31,7 @@
 
 mod decide;
 mod edit;
+mod edit_json;
 mod file;
 pub mod policy;
 mod spans;

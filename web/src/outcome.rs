@@ -83,8 +83,8 @@ pub struct Outcome {
     pub left_lines: Vec<usize>,
     /// 1-based lines of `mutated_manifest` that arrived in `initContainers` or are new.
     pub arrived_lines: Vec<usize>,
-    /// Why the converted object cannot be shown as an edit of the input (e.g. JSON or flow-style YAML, which
-    /// `fix` does not rewrite in place); the patch still shows the conversion.
+    /// Why the converted object cannot be shown as an edit of the input (e.g. JSON on one line or a flow-style
+    /// `containers: [...]`, which `fix` does not rewrite in place); the patch still shows the conversion.
     pub fix_error: Option<String>,
     /// The JSON Patch (RFC 6902) from the input object to the converted one.
     pub patch: Option<Value>,
@@ -432,14 +432,20 @@ spec:
     }
 
     #[test]
-    fn json_is_converted_in_the_patch_and_says_why_it_is_not_rewritten() {
+    fn json_on_one_line_is_converted_in_the_patch_and_says_why_it_is_not_rewritten() {
         let manifest: Value = serde_norway::from_str(LEGACY_POD).expect("yaml");
         let outcome = evaluate(&manifest.to_string(), MUTATE, None);
         assert_eq!(outcome.decision, Decision::Mutated);
         assert!(outcome.patch.is_some());
         assert_eq!(outcome.mutated_manifest, None);
         let why = outcome.fix_error.expect("a reason");
-        assert!(why.contains("flow mapping"), "{why}");
+        assert!(why.contains("shares its lines"), "{why}");
+        let pretty = serde_json::to_string_pretty(&manifest).expect("json");
+        let outcome = evaluate(&pretty, MUTATE, None);
+        let converted = outcome
+            .mutated_manifest
+            .expect("pretty-printed JSON is rewritten in place");
+        assert!(converted.contains("\"restartPolicy\": \"Always\""), "{converted}");
     }
 
     #[test]
