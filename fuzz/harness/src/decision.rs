@@ -11,6 +11,8 @@
 //! 4. When the pod spec passed the API server's rules before, the mutated one passes them too.
 //! 5. Idempotent: the mutated object evaluated again (same operation, old object, settings and nodes) is accepted
 //!    unchanged.
+//! 6. The cluster's nodes are listed only with `checkNodes`, and only for a pod spec with a sidecar in `containers`
+//!    or a native sidecar.
 
 use std::fmt::Write as _;
 
@@ -91,20 +93,29 @@ pub fn check(case: Case) -> Option<Verdict> {
     let policy = Settings::from_json(&case.settings)
         .and_then(|settings| settings.compile())
         .ok()?;
-    let verdict = decide(&case, &case.request.object, &policy);
-    let Verdict::Mutate { object: mutated, .. } = &verdict else {
-        return Some(verdict);
-    };
+    let original = &case.request.object;
+    let (verdict, asked) = decide(&case, original, &policy);
     let fail = |property: &str, details: &str| -> ! {
         panic!(
             "{property}\n{details}\n--- case ---\n{}\n--- verdict ---\n{verdict:#?}",
             describe(&case)
         )
     };
-    let original = &case.request.object;
     let pointer = match workload::classify(&case.request.kind.group, &case.request.kind.kind, original) {
-        Kind::Checked(workload) => workload.path.pointer(),
-        Kind::Unsupported => fail("a kind without a pod spec was mutated", ""),
+        Kind::Checked(workload) => Some(workload.path.pointer()),
+        Kind::Unsupported => None,
+    };
+    if asked && !may_ask_for_nodes(original, pointer, &policy) {
+        fail(
+            "the cluster's nodes were listed for an object without sidecars, or without checkNodes",
+            "",
+        );
+    }
+    let Verdict::Mutate { object: mutated, .. } = &verdict else {
+        return Some(verdict);
+    };
+    let Some(pointer) = pointer else {
+        fail("a kind without a pod spec was mutated", "")
     };
 
     let (patch, problems) = apiserver_rules::patch_problems(original, mutated, pointer);
@@ -126,7 +137,7 @@ pub fn check(case: Case) -> Option<Verdict> {
             );
         }
     }
-    match decide(&case, mutated, &policy) {
+    match decide(&case, mutated, &policy).0 {
         Verdict::Accept { .. } => {}
         again => fail(
             "not idempotent: the mutated object evaluated again is not accepted unchanged",
@@ -136,12 +147,36 @@ pub fn check(case: Case) -> Option<Verdict> {
     Some(verdict)
 }
 
-/// `evaluate` on the case's request with `object` in place of its object.
-fn decide(case: &Case, object: &Value, policy: &Policy) -> Verdict {
+/// Property 6: `evaluate` lists the cluster's nodes only with `checkNodes`, and only for a pod spec with a sidecar
+/// in `containers` or a native sidecar ("an object without sidecars never costs a lookup").
+fn may_ask_for_nodes(object: &Value, pointer: Option<&str>, policy: &Policy) -> bool {
+    let Some(spec) = pointer.and_then(|pointer| object.pointer(pointer)) else {
+        return false;
+    };
+    let list = |field: &str| spec.get(field).and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let legacy = list("containers")
+        .iter()
+        .any(|c| policy.is_sidecar(field(c, "name"), field(c, "image")));
+    let native = list("initContainers")
+        .iter()
+        .any(|c| field(c, "restartPolicy") == Some("Always"));
+    policy.node_check().is_some() && (legacy || native)
+}
+
+fn field<'a>(container: &'a Value, name: &str) -> Option<&'a str> {
+    container.get(name).and_then(Value::as_str)
+}
+
+/// `evaluate` on the case's request with `object` in place of its object; also whether it listed the nodes.
+fn decide(case: &Case, object: &Value, policy: &Policy) -> (Verdict, bool) {
     let mut request = case.request.clone();
     request.object = object.clone();
-    let nodes = case.nodes.clone();
-    evaluate(request, policy, move || nodes)
+    let asked = std::cell::Cell::new(false);
+    let verdict = evaluate(request, policy, || {
+        asked.set(true);
+        case.nodes.clone()
+    });
+    (verdict, asked.get())
 }
 
 /// Property 3: the containers that stay keep their order, and `initContainers` is the old list with one block
