@@ -172,7 +172,10 @@ fn run_fix(common: &Common, placement: Option<Placement>, diff: bool, out: &mut 
         Err(error) => return fail(&settings::explain(&error, common.settings.as_deref())),
     };
     let mut report = Report::default();
-    for input in inputs::collect(&common.paths, &mut report) {
+    let inputs = inputs::collect(&common.paths, &mut report);
+    // Standard input is fixed to standard output, which then carries nothing else.
+    let to_stdout = inputs.contains(&Input::Stdin) && !diff;
+    for input in inputs {
         let Some(text) = input.read(&mut report) else { continue };
         let manifests = match Manifests::parse(&text) {
             Ok(manifests) => manifests,
@@ -206,7 +209,7 @@ fn run_fix(common: &Common, placement: Option<Placement>, diff: bool, out: &mut 
             Err(error) => report.unreadable(&input, error.position, &error.message),
         }
     }
-    report.print_fix(diff || report.has_stdin(), out);
+    report.print_fix(diff || to_stdout, out);
     report.status()
 }
 

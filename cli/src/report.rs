@@ -34,7 +34,6 @@ pub struct Report {
     converted_files: usize,
     moved: usize,
     refused_files: usize,
-    stdin: bool,
 }
 
 impl Report {
@@ -45,10 +44,6 @@ impl Report {
 
     pub fn problem(&mut self, problem: Problem) {
         self.problems.push(problem);
-    }
-
-    pub fn has_stdin(&self) -> bool {
-        self.stdin
     }
 
     /// An input that could not be read, parsed or written; printed at once, the run goes on.
@@ -62,7 +57,6 @@ impl Report {
 
     /// `fix`: a file left as it is because some problem cannot be converted.
     pub fn refused(&mut self, input: &Input, problems: Vec<Finding>) {
-        self.stdin |= matches!(input, Input::Stdin);
         self.refused_files += 1;
         for finding in problems {
             eprintln!(
@@ -85,7 +79,6 @@ impl Report {
 
     /// `fix`: a file converted (or that would be, with `--diff`).
     pub fn converted(&mut self, input: &Input, moved: Vec<Finding>) {
-        self.stdin |= matches!(input, Input::Stdin);
         self.converted_files += 1;
         self.moved += moved.len();
         for finding in moved {

@@ -212,6 +212,19 @@ fn what_cannot_be_rewritten_in_place_is_said_and_left_alone(#[case] input: &str,
 }
 
 #[test]
+fn standard_input_with_nothing_to_fix_comes_out_as_it_went_in() {
+    let input = fs::read_to_string(data().join("fix/comments.expected.yaml")).expect("input");
+    let result = common::run_with_input(&["fix", "--settings", &settings(), "-"], Some(&input));
+    assert_eq!(result.status, 0, "{}", result.stderr);
+    assert_eq!(result.stdout, input);
+    assert!(
+        result.stderr.contains("0 sidecars moved"),
+        "the summary goes to standard error: {}",
+        result.stderr
+    );
+}
+
+#[test]
 fn standard_input_is_fixed_to_standard_output() {
     let input = fs::read_to_string(data().join("fix/comments.yaml")).expect("input");
     let expected = fs::read_to_string(data().join("fix/comments.expected.yaml")).expect("expected");
