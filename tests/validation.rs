@@ -39,7 +39,7 @@ fn rejected(message: String) -> Decision {
 /// here fails `every_fixture_under_validation_settings`.
 fn expected_under_validation_settings(fixture: &str) -> Decision {
     match fixture {
-        // The article's two examples: a native sidecar (init container with `restartPolicy: Always`) and two
+        // The two canonical shapes: a native sidecar (init container with `restartPolicy: Always`) and two
         // co-located partners.
         "pod-native-sidecar-vault-sync" => accepted(),
         "pod-co-located-pdf" => accepted(),
@@ -178,7 +178,7 @@ fn the_issue_examples_are_fixtures() {
     ] {
         assert!(names.iter().any(|n| n == required), "missing fixture {required}");
     }
-    // The article's examples are what the issue describes, not just named so.
+    // The two canonical examples (a native sidecar, two co-located partners) are what their names say.
     let my_app = fixture("pod-native-sidecar-vault-sync");
     let vault_sync = container(&my_app, "initContainers", "vault-sync");
     assert_eq!(vault_sync["restartPolicy"], "Always");
