@@ -5,8 +5,8 @@
 //! - [`check`]: what the policy finds in each object, decided by the core as a CREATE, at the line and column where
 //!   the offending container's entry starts;
 //! - [`fix`]: the policy's own conversion (the core's `MovePlan`) carried out as a text edit ([`apply`]) that moves
-//!   only the sidecar's lines. The edited text is read back and must give exactly the objects the policy's mutation
-//!   produces, or nothing is converted.
+//!   only the sidecar's lines: block YAML in `edit`, JSON (entries on lines of their own) in `edit_json`. The edited
+//!   text is read back and must give exactly the objects the policy's mutation produces, or nothing is converted.
 //! - [`policy`]: the settings as the offline tools run them (never a cluster to ask).
 //!
 //! No rule, matcher or planner lives here: this crate translates between text and the core.
