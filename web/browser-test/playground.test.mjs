@@ -144,6 +144,25 @@ test("mutate on: the sidecar moves to initContainers with restartPolicy: Always"
   await page.screenshot({ path: path.join(artifacts, "playground.png"), fullPage: true });
 });
 
+test("node kubelets: an old node leaves the sidecar in place, with a warning naming it", { timeout: 30_000 }, async () => {
+  await page.selectOption("#example", "deployment-legacy-vault-agent.yaml");
+  await page.waitForSelector("#verdict.badge-mutated");
+  await page.fill("#nodes", "v1.30.2, worker-b=v1.28.9");
+  await page.waitForSelector("#verdict.badge-accepted");
+  const warnings = await page.locator("#warnings li").allInnerTexts();
+  assert.equal(warnings.length, 1, warnings.join("\n"));
+  assert.match(warnings[0], /^sidecar placement not enforced: container 'vault-agent'/);
+  assert.match(warnings[0], /node 'worker-b' \(kubelet v1\.28\.9\) does not run kubelet 1\.29 or later/);
+  assert.ok(await page.locator("#converted-block").isHidden(), "nothing converted where a node cannot run it");
+  await page.fill("#nodes", "v1.30.2, v1.31.0+k3s1");
+  await page.waitForSelector("#verdict.badge-mutated");
+  await page.fill("#nodes", "worker-a=");
+  await page.waitForSelector("#verdict.badge-invalid");
+  assert.match(await visibleText("#nodes-error"), /write NAME=VERSION/);
+  await page.fill("#nodes", "");
+  await page.waitForSelector("#verdict.badge-mutated");
+});
+
 test("broken YAML is reported with its line", { timeout: 30_000 }, async () => {
   const manifest = page.locator("#manifest");
   await manifest.fill("apiVersion: v1\nkind: Pod\nmetadata:\n");

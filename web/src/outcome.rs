@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
-use sidecar_placement_policy::{AdmissionRequest, Operation, Policy, Settings, Verdict};
+use sidecar_placement_policy::{AdmissionRequest, Node, Operation, Policy, Settings, Verdict};
 
 use sidecar_placement_manifests::{Change, Fix, Manifests};
 
@@ -70,6 +70,8 @@ pub struct Outcome {
     pub error_line: Option<usize>,
     /// The settings could not be read or are not valid.
     pub settings_error: Option<String>,
+    /// The node list could not be read.
+    pub nodes_error: Option<String>,
     /// 1-based line of `settings_error` in the settings text, when the parser knows it.
     pub settings_error_line: Option<usize>,
     /// The operation evaluated (`CREATE` unless asked otherwise).
@@ -101,6 +103,7 @@ impl Outcome {
             error_line: None,
             settings_error: None,
             settings_error_line: None,
+            nodes_error: None,
             operation: operation.to_string(),
             mutated_manifest: None,
             view: Vec::new(),
@@ -120,13 +123,19 @@ impl Outcome {
 /// UPDATE that leaves the containers as they were. What the core does with that is what it does in a cluster with
 /// such an update: a legacy sidecar that was already there is only warned about, Pods and Jobs (whose containers
 /// cannot change after creation) are not checked, and nothing is converted.
-pub fn evaluate(manifest: &str, settings: &str, operation: Option<&str>) -> Outcome {
+///
+/// `nodes` stands for the cluster's Nodes (`checkNodes`): kubelet versions separated by commas or new lines
+/// (`v1.30.2, v1.28.9`), each optionally named (`worker-a=v1.28.9`, so that `spec.nodeName` can pin a Pod to it;
+/// unnamed ones are `node-1`, `node-2`...). Empty or `None`: nodes are not checked, whatever the settings say; given:
+/// they are checked against the settings' `minimumKubeletVersion`, with exactly the policy's code.
+pub fn evaluate(manifest: &str, settings: &str, operation: Option<&str>, nodes: Option<&str>) -> Outcome {
     let operation = read_operation(operation);
     let policy = read_settings(settings);
     let object = read_manifest(manifest);
-    let (operation, policy, object) = match (operation, policy, object) {
-        (Ok(operation), Ok(policy), Ok(object)) => (operation, policy, object),
-        (operation, policy, object) => {
+    let cluster = read_nodes(nodes.unwrap_or_default());
+    let (operation, policy, object, cluster) = match (operation, policy, object, cluster) {
+        (Ok(operation), Ok(policy), Ok(object), Ok(cluster)) => (operation, policy, object, cluster),
+        (operation, policy, object, cluster) => {
             let mut outcome = Outcome::new(Decision::Invalid, *operation.as_ref().unwrap_or(&Operation::Create));
             if let Err(error) = policy {
                 outcome.settings_error = Some(error.message);
@@ -136,6 +145,7 @@ pub fn evaluate(manifest: &str, settings: &str, operation: Option<&str>) -> Outc
                 outcome.error = Some(error.message);
                 outcome.error_line = error.line;
             }
+            outcome.nodes_error = cluster.err().map(|error| error.message);
             return outcome;
         }
     };
@@ -145,12 +155,12 @@ pub fn evaluate(manifest: &str, settings: &str, operation: Option<&str>) -> Outc
         _ => Value::Null,
     };
     let original = object.clone();
-    // The playground has no cluster (yet): node checking is off, so the lookup is never made.
-    let policy = policy.with_node_check(false);
+    // The node list is the playground's cluster: the policy checks nodes exactly when some are given.
+    let policy = policy.with_node_check(!cluster.is_empty());
     let verdict = sidecar_placement_policy::evaluate(
         AdmissionRequest::for_manifest(object, operation, old_object),
         &policy,
-        || Err("the playground has no cluster to ask".to_owned()),
+        || Ok(cluster),
     );
     match verdict {
         Verdict::Accept { warnings } => Outcome {
@@ -204,17 +214,33 @@ pub fn evaluate(manifest: &str, settings: &str, operation: Option<&str>) -> Outc
     }
 }
 
+/// The operation by the name the API server gives it (the core's serde names, any case); CREATE when empty.
 fn read_operation(operation: Option<&str>) -> Result<Operation, InputError> {
     let name = operation.map(str::trim).unwrap_or_default();
-    match name.to_ascii_uppercase().as_str() {
-        "" | "CREATE" => Ok(Operation::Create),
-        "UPDATE" => Ok(Operation::Update),
-        "DELETE" => Ok(Operation::Delete),
-        "CONNECT" => Ok(Operation::Connect),
-        _ => Err(InputError::new(format!(
-            "unknown operation '{name}': use CREATE, UPDATE, DELETE or CONNECT"
-        ))),
+    if name.is_empty() {
+        return Ok(Operation::Create);
     }
+    serde_json::from_value(Value::String(name.to_ascii_uppercase()))
+        .map_err(|error| InputError::new(format!("unknown operation '{name}': {error}")))
+}
+
+/// `v1.30.2, worker-a=v1.28.9`: the Nodes the playground stands for. A node's version is taken as written (the
+/// core decides whether it reads); only an entry with an empty name or version is a mistake.
+fn read_nodes(text: &str) -> Result<Vec<Node>, InputError> {
+    text.split([',', '\n'])
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .enumerate()
+        .map(|(index, entry)| match entry.split_once('=') {
+            Some((name, version)) if !name.trim().is_empty() && !version.trim().is_empty() => {
+                Ok(Node::new(name.trim(), version.trim()))
+            }
+            Some(_) => Err(InputError::new(format!(
+                "node '{entry}': write NAME=VERSION (worker-a=v1.28.9) or a version alone (v1.28.9)"
+            ))),
+            None => Ok(Node::new(format!("node-{}", index + 1), entry)),
+        })
+        .collect()
 }
 
 /// Settings as the policy reads them, from YAML as users write them in a ClusterAdmissionPolicy.
@@ -326,7 +352,7 @@ spec:
 
     #[test]
     fn a_native_sidecar_is_accepted() {
-        let outcome = evaluate(NATIVE, SETTINGS, None);
+        let outcome = evaluate(NATIVE, SETTINGS, None, None);
         assert_eq!(outcome.decision, Decision::Accepted);
         assert_eq!(outcome.decision.accepted(), Some(true));
         assert_eq!(outcome.message, None);
@@ -335,7 +361,7 @@ spec:
 
     #[test]
     fn a_legacy_sidecar_is_rejected_with_the_cores_message() {
-        let outcome = evaluate(LEGACY, SETTINGS, Some("CREATE"));
+        let outcome = evaluate(LEGACY, SETTINGS, Some("CREATE"), None);
         assert_eq!(outcome.decision, Decision::Rejected);
         assert_eq!(outcome.decision.accepted(), Some(false));
         let message = outcome.message.expect("a message");
@@ -349,13 +375,18 @@ spec:
     #[test]
     fn json_input_works_the_same() {
         let manifest: Value = serde_norway::from_str(LEGACY).expect("yaml");
-        let outcome = evaluate(&manifest.to_string(), r#"{"sidecarImages": ["hashicorp/vault"]}"#, None);
+        let outcome = evaluate(
+            &manifest.to_string(),
+            r#"{"sidecarImages": ["hashicorp/vault"]}"#,
+            None,
+            None,
+        );
         assert_eq!(outcome.decision, Decision::Rejected);
     }
 
     #[test]
     fn a_mutation_returns_what_fix_writes_the_patch_and_the_moved_lines() {
-        let outcome = evaluate(LEGACY, MUTATE, None);
+        let outcome = evaluate(LEGACY, MUTATE, None, None);
         assert_eq!(outcome.decision, Decision::Mutated);
         assert_eq!(outcome.decision.accepted(), Some(true));
         let yaml = outcome.mutated_manifest.expect("converted manifest");
@@ -421,7 +452,7 @@ spec:
     #[test]
     fn the_converted_manifest_keeps_comments_and_quoting() {
         let manifest = "# the web pod\napiVersion: v1\nkind: Pod\nmetadata:\n  name: 'web'   # quoted\nspec:\n  containers:\n  - name: app\n    image: \"nginx\"\n  # renders secrets\n  - name: vault-agent\n    image: hashicorp/vault:1.15\n";
-        let outcome = evaluate(manifest, MUTATE, None);
+        let outcome = evaluate(manifest, MUTATE, None, None);
         assert_eq!(
             outcome.mutated_manifest.as_deref(),
             Some(
@@ -434,14 +465,14 @@ spec:
     #[test]
     fn json_on_one_line_is_converted_in_the_patch_and_says_why_it_is_not_rewritten() {
         let manifest: Value = serde_norway::from_str(LEGACY_POD).expect("yaml");
-        let outcome = evaluate(&manifest.to_string(), MUTATE, None);
+        let outcome = evaluate(&manifest.to_string(), MUTATE, None, None);
         assert_eq!(outcome.decision, Decision::Mutated);
         assert!(outcome.patch.is_some());
         assert_eq!(outcome.mutated_manifest, None);
         let why = outcome.fix_error.expect("a reason");
         assert!(why.contains("shares its lines"), "{why}");
         let pretty = serde_json::to_string_pretty(&manifest).expect("json");
-        let outcome = evaluate(&pretty, MUTATE, None);
+        let outcome = evaluate(&pretty, MUTATE, None, None);
         let converted = outcome
             .mutated_manifest
             .expect("pretty-printed JSON is rewritten in place");
@@ -450,7 +481,7 @@ spec:
 
     #[test]
     fn the_patch_turns_the_input_into_the_output() {
-        let outcome = evaluate(LEGACY, MUTATE, None);
+        let outcome = evaluate(LEGACY, MUTATE, None, None);
         let mut object: Value = serde_norway::from_str(LEGACY).expect("yaml");
         let patch: json_patch::Patch = serde_json::from_value(outcome.patch.expect("a patch")).expect("a patch");
         json_patch::patch(&mut object, &patch).expect("applies");
@@ -466,7 +497,7 @@ spec:
         #[case] decision: Decision,
         #[case] warnings: usize,
     ) {
-        let outcome = evaluate(manifest, MUTATE, Some("update"));
+        let outcome = evaluate(manifest, MUTATE, Some("update"), None);
         assert_eq!(outcome.operation, "UPDATE");
         assert_eq!(outcome.decision, decision, "{outcome:?}");
         assert_eq!(outcome.warnings.len(), warnings, "{outcome:?}");
@@ -477,14 +508,14 @@ spec:
     #[case::delete("DELETE")]
     #[case::connect("connect")]
     fn operations_without_an_object_change_are_accepted(#[case] operation: &str) {
-        let outcome = evaluate(LEGACY, SETTINGS, Some(operation));
+        let outcome = evaluate(LEGACY, SETTINGS, Some(operation), None);
         assert_eq!(outcome.decision, Decision::Accepted);
     }
 
     #[test]
     fn broken_yaml_reports_its_line() {
         let broken = LEGACY.replace("      - name: vault-agent", "      - name: vault-agent\n       bad: [");
-        let outcome = evaluate(&broken, SETTINGS, None);
+        let outcome = evaluate(&broken, SETTINGS, None, None);
         assert_eq!(outcome.decision, Decision::Invalid);
         assert_eq!(outcome.decision.accepted(), None);
         let error = outcome.error.expect("an error");
@@ -506,7 +537,7 @@ spec:
         "paste the object under review"
     )]
     fn unusable_manifests_are_explained(#[case] manifest: &str, #[case] expected: &str) {
-        let outcome = evaluate(manifest, SETTINGS, None);
+        let outcome = evaluate(manifest, SETTINGS, None, None);
         assert_eq!(outcome.decision, Decision::Invalid);
         let error = outcome.error.expect("an error");
         assert!(error.contains(expected), "{error:?} should contain {expected:?}");
@@ -521,7 +552,7 @@ spec:
     #[case::not_a_map("- a\n", "must be an object of setting names to values", None)]
     #[case::bad_pattern("sidecarImages: ['']\n", "sidecarImages[0] '' is not a valid image pattern", None)]
     fn bad_settings_are_explained(#[case] settings: &str, #[case] expected: &str, #[case] line: Option<usize>) {
-        let outcome = evaluate(LEGACY, settings, None);
+        let outcome = evaluate(LEGACY, settings, None, None);
         assert_eq!(outcome.decision, Decision::Invalid);
         assert_eq!(outcome.error, None);
         let error = outcome.settings_error.expect("a settings error");
@@ -531,7 +562,7 @@ spec:
 
     #[test]
     fn both_inputs_are_reported_at_once() {
-        let outcome = evaluate("kind: [", "nope: 1", None);
+        let outcome = evaluate("kind: [", "nope: 1", None, None);
         assert!(
             outcome.error.is_some() && outcome.settings_error.is_some(),
             "{outcome:?}"
@@ -540,17 +571,19 @@ spec:
 
     #[test]
     fn an_unknown_operation_is_an_error() {
-        let outcome = evaluate(LEGACY, SETTINGS, Some("PATCH"));
+        let outcome = evaluate(LEGACY, SETTINGS, Some("PATCH"), None);
         assert_eq!(outcome.decision, Decision::Invalid);
         assert_eq!(
             outcome.error.as_deref(),
-            Some("unknown operation 'PATCH': use CREATE, UPDATE, DELETE or CONNECT")
+            Some(
+                "unknown operation 'PATCH': unknown variant `PATCH`, expected one of `CREATE`, `UPDATE`, `DELETE`, `CONNECT`"
+            )
         );
     }
 
     #[test]
     fn the_record_has_the_documented_camel_case_fields() {
-        let record = serde_json::to_value(evaluate(LEGACY, MUTATE, None)).expect("serializable");
+        let record = serde_json::to_value(evaluate(LEGACY, MUTATE, None, None)).expect("serializable");
         let keys: Vec<&str> = record.as_object().expect("object").keys().map(String::as_str).collect();
         assert_eq!(
             keys,
@@ -564,6 +597,7 @@ spec:
                 "leftLines",
                 "message",
                 "mutatedManifest",
+                "nodesError",
                 "operation",
                 "patch",
                 "settingsError",
@@ -573,5 +607,57 @@ spec:
             ]
         );
         assert_eq!(record["decision"], "mutated");
+    }
+
+    #[rstest]
+    #[case::not_checked_without_nodes(None, Decision::Mutated, vec![])]
+    #[case::not_checked_with_an_empty_list(Some(" , \n"), Decision::Mutated, vec![])]
+    #[case::ready_cluster(Some("v1.30.2, v1.31.0+k3s1"), Decision::Mutated, vec![])]
+    #[case::an_old_node(Some("v1.30.2, v1.28.9"), Decision::Accepted, vec!["node 'node-2' (kubelet v1.28.9) does not run kubelet 1.29 or later"])]
+    #[case::named_nodes(Some("worker-a=v1.30.2\nworker-b=v1.27.1"), Decision::Accepted, vec!["node 'worker-b' (kubelet v1.27.1) does not run kubelet 1.29 or later"])]
+    fn node_versions_stand_for_the_cluster(
+        #[case] nodes: Option<&str>,
+        #[case] decision: Decision,
+        #[case] reasons: Vec<&str>,
+    ) {
+        let outcome = evaluate(
+            LEGACY_POD,
+            "sidecarImages: [hashicorp/vault]\nmutate: true\n",
+            None,
+            nodes,
+        );
+        assert_eq!(outcome.decision, decision, "{outcome:?}");
+        assert_eq!(
+            outcome.warnings.len(),
+            if reasons.is_empty() { 1 } else { reasons.len() }
+        );
+        for reason in reasons {
+            assert!(
+                outcome.warnings[0].contains(reason)
+                    && outcome.warnings[0].starts_with("sidecar placement not enforced"),
+                "{outcome:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_minimum_kubelet_version_of_the_settings_applies() {
+        let settings = "sidecarImages: [hashicorp/vault]\nmutate: true\nminimumKubeletVersion: \"1.33\"\n";
+        let outcome = evaluate(LEGACY_POD, settings, None, Some("v1.32.1-gke.1002000"));
+        assert_eq!(outcome.decision, Decision::Accepted);
+        assert!(
+            outcome.warnings[0].contains("does not run kubelet 1.33 or later"),
+            "{outcome:?}"
+        );
+    }
+
+    #[test]
+    fn a_node_without_a_name_or_version_is_an_error() {
+        let outcome = evaluate(LEGACY_POD, SETTINGS, None, Some("v1.30.2, worker-a="));
+        assert_eq!(outcome.decision, Decision::Invalid);
+        assert_eq!(
+            outcome.nodes_error.as_deref(),
+            Some("node 'worker-a=': write NAME=VERSION (worker-a=v1.28.9) or a version alone (v1.28.9)")
+        );
     }
 }

@@ -31,10 +31,10 @@ fn settings(mutate: bool) -> String {
 #[case::job_cloud_sql_proxy("job-legacy-cloud-sql-proxy.yaml", Decision::Rejected, Decision::Mutated)]
 fn examples_decide_as_titled(#[case] file: &str, #[case] reject_mode: Decision, #[case] mutate_mode: Decision) {
     let manifest = read(www().join("examples").join(file));
-    let outcome = evaluate(&manifest, &settings(false), None);
+    let outcome = evaluate(&manifest, &settings(false), None, None);
     assert_eq!(outcome.decision, reject_mode, "{file}: {outcome:?}");
     assert!(outcome.warnings.is_empty(), "{file}: {outcome:?}");
-    let outcome = evaluate(&manifest, &settings(true), None);
+    let outcome = evaluate(&manifest, &settings(true), None, None);
     assert_eq!(outcome.decision, mutate_mode, "{file}: {outcome:?}");
     if mutate_mode == Decision::Mutated {
         let converted = outcome.mutated_manifest.expect("converted manifest");

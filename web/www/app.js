@@ -6,12 +6,14 @@ const $ = (id) => document.getElementById(id);
 const ui = {
   example: $("example"),
   operation: $("operation"),
+  nodes: $("nodes"),
   mutate: $("mutate"),
   manifest: $("manifest"),
   settings: $("settings"),
   verdict: $("verdict"),
   error: $("error"),
   settingsError: $("settings-error"),
+  nodesError: $("nodes-error"),
   message: $("message"),
   warnings: $("warnings"),
   convertedBlock: $("converted-block"),
@@ -112,12 +114,15 @@ function render(result) {
 
   show(ui.error, false);
   show(ui.settingsError, false);
+  show(ui.nodesError, false);
   ui.manifest.classList.remove("invalid");
   ui.settings.classList.remove("invalid");
+  ui.nodes.classList.remove("invalid");
   if (result.error) showError(ui.error, result.error, result.errorLine, ui.manifest);
   if (result.settingsError) {
     showError(ui.settingsError, result.settingsError, result.settingsErrorLine, ui.settings);
   }
+  if (result.nodesError) showError(ui.nodesError, result.nodesError, null, ui.nodes);
 
   ui.message.textContent = result.message ?? "";
   show(ui.message, Boolean(result.message));
@@ -145,7 +150,7 @@ function render(result) {
 function run() {
   clearTimeout(timer);
   if (!ready) return;
-  const result = evaluate(ui.manifest.value, ui.settings.value, ui.operation.value);
+  const result = evaluate(ui.manifest.value, ui.settings.value, ui.operation.value, ui.nodes.value);
   render(result);
   if (!firstResultShown) {
     firstResultShown = true;
@@ -200,6 +205,7 @@ async function start() {
     run();
   });
   ui.manifest.addEventListener("input", schedule);
+  ui.nodes.addEventListener("input", schedule);
   ui.settings.addEventListener("input", () => { syncToggle(); schedule(); });
 
   await Promise.all((await exampleTexts).values());
