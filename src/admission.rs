@@ -540,20 +540,23 @@ mod tests {
         );
     }
 
-    #[test]
-    fn mutation_of_a_blocked_sidecar_explains_why() {
+    #[rstest]
+    #[case::templates_converted(policy(true, false))]
+    #[case::templates_left_to_their_pods(settings(json!({"sidecarImages": ["hashicorp/vault"], "mutate": true})))]
+    fn mutation_of_a_blocked_sidecar_explains_why(#[case] policy: Policy) {
         let mut blocked = agent();
         blocked["restartPolicy"] = json!("Never");
         let verdict = decide(
             deployment(json!([app(), blocked])),
             Operation::Create,
             Value::Null,
-            &policy(true, false),
+            &policy,
         );
         assert!(
             verdict
                 .message()
-                .is_some_and(|m| m.contains("was not converted because it sets `restartPolicy: Never`"))
+                .is_some_and(|m| m.contains("was not converted because it sets `restartPolicy: Never`")),
+            "{verdict:?}"
         );
     }
 
@@ -848,23 +851,6 @@ mod tests {
             &settings(json!({"sidecarImages": ["hashicorp/vault"], "mutate": true})),
         );
         assert!(verdict.mutated_object().is_some(), "{verdict:?}");
-    }
-
-    #[test]
-    fn a_template_whose_pods_would_be_refused_is_refused_now() {
-        let mut blocked = agent();
-        blocked["restartPolicy"] = json!("Never");
-        let verdict = decide(
-            deployment(json!([app(), blocked])),
-            Operation::Create,
-            Value::Null,
-            &settings(json!({"sidecarImages": ["hashicorp/vault"], "mutate": true})),
-        );
-        assert!(
-            verdict
-                .message()
-                .is_some_and(|m| m.contains("was not converted because it sets `restartPolicy: Never`"))
-        );
     }
 
     #[test]
