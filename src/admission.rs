@@ -140,7 +140,7 @@ pub fn evaluate(request: AdmissionRequest, policy: &Policy, nodes: impl FnOnce()
         Ok(inspection) => inspection,
         Err(error) => return Verdict::reject(format!("malformed {}: {error}", kind.kind)),
     };
-    if !inspection.involves_sidecars() && inspection.findings.is_empty() {
+    if !inspection.involves_sidecars() {
         return Verdict::accept();
     }
 

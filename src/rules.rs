@@ -295,7 +295,8 @@ pub struct InitLayout {
 
 impl Inspection {
     /// Whether the pod spec has a sidecar in `containers` or declares a native one: the only objects for which the
-    /// cluster's ability to run native sidecars matters.
+    /// cluster's ability to run native sidecars matters. Every finding implies it (an unapproved native sidecar is a
+    /// native sidecar), so an object it is false for has nothing to decide.
     pub fn involves_sidecars(&self) -> bool {
         !self.native_sidecars.is_empty()
             || self
