@@ -11,7 +11,7 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use serde_json::Value;
 use sidecar_bench::payload::{IMAGE_PATTERNS, Variant, deployment, deployment_with_many_agents};
 use sidecar_placement_policy::image::{ImagePattern, ImageReference};
-use sidecar_placement_policy::{AdmissionRequest, Operation, Settings, evaluate};
+use sidecar_placement_policy::{AdmissionRequest, NodeLookup, Operation, Settings, evaluate};
 
 /// 50 patterns in the forms users write; none matches [`IMAGE`].
 fn patterns() -> Vec<ImagePattern> {
@@ -61,7 +61,7 @@ fn decide(c: &mut Criterion) {
         for variant in Variant::ALL {
             let policy = policy(variant.mutate());
             let object = deployment(containers, variant.has_vault_agent());
-            let verdict = evaluate(request(object.clone()), &policy);
+            let verdict = evaluate(request(object.clone()), &policy, no_nodes);
             match variant {
                 Variant::Validate => assert!(verdict.is_accepted() && verdict.mutated_object().is_none()),
                 Variant::Reject => assert!(verdict.message().is_some_and(|m| m.contains("vault-agent"))),
@@ -71,7 +71,7 @@ fn decide(c: &mut Criterion) {
             group.bench_function(format!("{} {containers} containers", variant.name()), |b| {
                 b.iter_batched(
                     || request(object.clone()),
-                    |request| evaluate(request, &policy),
+                    |request| evaluate(request, &policy, no_nodes),
                     BatchSize::LargeInput,
                 )
             });
@@ -99,7 +99,7 @@ fn many_sidecars(c: &mut Criterion) {
         let object = deployment_with_many_agents(containers, 10);
         for mutate in [false, true] {
             let policy = policy(mutate);
-            let verdict = evaluate(request(object.clone()), &policy);
+            let verdict = evaluate(request(object.clone()), &policy, no_nodes);
             let expected = if mutate {
                 verdict.warnings().len()
             } else {
@@ -112,7 +112,7 @@ fn many_sidecars(c: &mut Criterion) {
             group.bench_function(format!("{name} {containers} containers"), |b| {
                 b.iter_batched(
                     || request(object.clone()),
-                    |request| evaluate(request, &policy),
+                    |request| evaluate(request, &policy, no_nodes),
                     BatchSize::LargeInput,
                 )
             });
@@ -132,6 +132,11 @@ fn baseline(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// The benchmark's settings do not check nodes, so the policy never calls this lookup.
+fn no_nodes() -> NodeLookup {
+    Err("the benchmark has no cluster".to_owned())
 }
 
 fn request(object: Value) -> AdmissionRequest {

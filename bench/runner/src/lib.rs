@@ -50,7 +50,6 @@ impl Config {
                 budget: Duration::ZERO,
                 min_iterations: 3,
                 max_iterations: 3,
-                settings_iterations: 21,
                 loads: 1,
             }
         } else {
@@ -59,7 +58,6 @@ impl Config {
                 budget: Duration::from_secs(6),
                 min_iterations: 21,
                 max_iterations: 1001,
-                settings_iterations: 2001,
                 loads: 5,
             }
         }
@@ -73,7 +71,6 @@ struct Effort {
     budget: Duration,
     min_iterations: usize,
     max_iterations: usize,
-    settings_iterations: usize,
     /// Loads timed per module.
     loads: usize,
 }
@@ -139,7 +136,6 @@ pub struct ModuleFigures {
     pub bytes: usize,
     /// `PolicyHost::from_bytes` (compile, instantiate, `wapc_init`), median.
     pub load: Duration,
-    pub validate_settings: Stats,
     /// Linear memory after initialisation, then after each size (all its cases), in bytes.
     pub memory_after_init: usize,
     pub memory_after: Vec<(usize, usize)>,
@@ -175,8 +171,7 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report, Er
         floor: PolicyHost::from_bytes(&floor_wasm)?,
     };
 
-    progress("timing validate_settings");
-    let (policy_settings, floor_settings) = time_settings(&modules, effort.settings_iterations)?;
+    check_settings(&modules)?;
 
     let mut sizes = Vec::new();
     for &containers in &config.sizes {
@@ -193,14 +188,12 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report, Er
         policy: ModuleFigures {
             bytes: policy_wasm.len(),
             load: policy_load,
-            validate_settings: policy_settings,
             memory_after_init: policy_init,
             memory_after: policy_memory,
         },
         floor: ModuleFigures {
             bytes: floor_wasm.len(),
             load: floor_load,
-            validate_settings: floor_settings,
             memory_after_init: floor_init,
             memory_after: floor_memory,
         },
@@ -220,7 +213,9 @@ fn time_loads(wasm: &[u8], times: usize) -> Result<Duration, Error> {
     Ok(Stats::of(loads).median)
 }
 
-fn time_settings(modules: &Modules, iterations: usize) -> Result<(Stats, Stats), Error> {
+/// Both modules accept the benchmark's settings (`validate_settings` is not timed: it runs once per settings
+/// change, not per request).
+fn check_settings(modules: &Modules) -> Result<(), Error> {
     let settings = serde_json::to_vec(&payload::settings(true))?;
     for (name, host) in [("policy", &modules.policy), ("floor", &modules.floor)] {
         let answer: Value = serde_json::from_slice(&host.validate_settings_raw(&settings)?)?;
@@ -228,25 +223,7 @@ fn time_settings(modules: &Modules, iterations: usize) -> Result<(Stats, Stats),
             return Err(format!("{name} refused the benchmark's settings: {answer}").into());
         }
     }
-    let mut policy = Vec::with_capacity(iterations);
-    let mut floor = Vec::with_capacity(iterations);
-    for iteration in 0..iterations {
-        let timed = |host: &PolicyHost| -> Result<Duration, Error> {
-            let start = Instant::now();
-            let answer = host.validate_settings_raw(&settings)?;
-            let elapsed = start.elapsed();
-            std::hint::black_box(answer);
-            Ok(elapsed)
-        };
-        if iteration % 2 == 0 {
-            floor.push(timed(&modules.floor)?);
-            policy.push(timed(&modules.policy)?);
-        } else {
-            policy.push(timed(&modules.policy)?);
-            floor.push(timed(&modules.floor)?);
-        }
-    }
-    Ok((Stats::of(policy), Stats::of(floor)))
+    Ok(())
 }
 
 fn timed_validate(host: &PolicyHost, payload: &[u8]) -> Result<(Duration, Vec<u8>), Error> {

@@ -192,14 +192,6 @@ pub fn markdown(report: &Report, machine: &str) -> String {
     );
     let _ = writeln!(
         w,
-        "| `validate_settings`, median (p90) | {} ({}) | {} ({}) |",
-        duration(p.validate_settings.median),
-        duration(p.validate_settings.p90),
-        duration(f.validate_settings.median),
-        duration(f.validate_settings.p90)
-    );
-    let _ = writeln!(
-        w,
         "| linear memory after `wapc_init` (metered engine) | {} | {} |",
         bytes(p.memory_after_init),
         bytes(f.memory_after_init)
