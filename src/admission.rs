@@ -17,7 +17,7 @@ use crate::mutation::MovePlan;
 use crate::nodes::{self, KubeletVersion, NodeLookup, NotReady};
 use crate::rules::{self, Finding, NativeSidecar, Problem, native_sidecar_fix};
 use crate::settings::{Placement, Policy, Remedy};
-use crate::verdict::{AUDIT_MOVED_SIDECARS, Verdict};
+use crate::verdict::{AUDIT_MOVED_SIDECARS, Conversion, Verdict};
 use crate::wire_name;
 use crate::workload::{self, Kind, PodSpecPath};
 
@@ -179,7 +179,7 @@ pub fn evaluate(request: AdmissionRequest, policy: &Policy, nodes: impl FnOnce()
         Err(_) => return reject(&new, path, warnings),
     };
     match plan.apply(&mut object, path) {
-        Ok(moved) => converted(object, moved, path, placement, warnings),
+        Ok(moved) => converted(object, moved, Conversion { spec: path, plan }, placement, warnings),
         Err(error) => Verdict::Reject {
             message: format!("sidecar placement could not be converted: {error}"),
             warnings,
@@ -302,7 +302,7 @@ fn left_for_pods(finding: &Finding, path: PodSpecPath) -> String {
 fn converted(
     object: Value,
     moved: Vec<String>,
-    path: PodSpecPath,
+    conversion: Conversion,
     placement: Placement,
     mut warnings: Vec<String>,
 ) -> Verdict {
@@ -314,12 +314,13 @@ fn converted(
     let summary = format!(
         "{} moved from {path}.containers to {path}.initContainers with restartPolicy: Always ({placement})",
         moved.join(", "),
-        path = path.display(),
+        path = conversion.spec.display(),
     );
     Verdict::Mutate {
         object,
         warnings,
         audit_annotations: BTreeMap::from([(AUDIT_MOVED_SIDECARS.to_owned(), summary)]),
+        conversion,
     }
 }
 
@@ -507,6 +508,7 @@ mod tests {
             object,
             warnings,
             audit_annotations,
+            conversion,
         } = verdict
         else {
             panic!("expected a mutation, got {verdict:?}");
@@ -515,6 +517,8 @@ mod tests {
         expected["spec"]["template"]["spec"]["initContainers"] =
             json!([{"name": "vault-agent", "image": "hashicorp/vault:1.15", "restartPolicy": "Always"}]);
         assert_eq!(object, expected);
+        assert_eq!(conversion.spec, PodSpecPath::Template);
+        assert_eq!((conversion.plan.moved(), conversion.plan.insert_at()), (&[1][..], 0));
         assert_eq!(
             warnings,
             ["moved container 'vault-agent' to initContainers as a native sidecar"]

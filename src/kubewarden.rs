@@ -111,6 +111,7 @@ fn response(verdict: Verdict) -> ValidationResponse {
             object,
             warnings,
             audit_annotations,
+            ..
         } => (
             true,
             None,

@@ -4,9 +4,21 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::mutation::MovePlan;
+use crate::workload::PodSpecPath;
+
 /// Audit annotation summarizing a conversion. The API server prefixes it with the webhook's name, so the key itself
 /// carries no `/`.
 pub const AUDIT_MOVED_SIDECARS: &str = "moved-native-sidecars";
+
+/// The conversion a [`Verdict::Mutate`] applied: the plan, and the pod spec it was applied to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversion {
+    /// Where the pod spec is in the object.
+    pub spec: PodSpecPath,
+    /// Which containers moved, and where they landed.
+    pub plan: MovePlan,
+}
 
 /// What the policy decided about one admission request.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +43,9 @@ pub enum Verdict {
         warnings: Vec<String>,
         /// A summary for the audit log.
         audit_annotations: BTreeMap<String, String>,
+        /// What was moved, for tools that carry the same move out elsewhere (the command-line `fix` edits the
+        /// manifest's text by this plan instead of planning again).
+        conversion: Conversion,
     },
 }
 

@@ -93,6 +93,17 @@ pub fn classify(group: &str, kind: &str, object: &Value) -> Kind {
     }
 }
 
+/// The pod spec of a bare manifest (the kind read from its own `apiVersion` and `kind`, as
+/// [`crate::AdmissionRequest::for_manifest`] reads it), and where it is; `None` for kinds without one.
+pub fn manifest_pod_spec(manifest: &Value) -> Option<(&Value, PodSpecPath)> {
+    let field = |name: &str| manifest.get(name).and_then(Value::as_str).unwrap_or_default();
+    let (group, _version) = split_api_version(field("apiVersion"));
+    match classify(group, field("kind"), manifest) {
+        Kind::Checked(workload) => Some((manifest.pointer(workload.path.pointer())?, workload.path)),
+        Kind::Unsupported => None,
+    }
+}
+
 /// Splits `apiVersion` into group and version (`apps/v1` → `apps`, `v1`; core `v1` → ``, `v1`).
 pub fn split_api_version(api_version: &str) -> (&str, &str) {
     api_version.rsplit_once('/').unwrap_or(("", api_version))

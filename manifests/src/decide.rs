@@ -2,11 +2,10 @@
 
 use serde_json::Value;
 use sidecar_placement_policy::admission::{AdmissionRequest, Operation, evaluate};
-use sidecar_placement_policy::mutation::MovePlan;
 use sidecar_placement_policy::rules::{self, Problem};
-use sidecar_placement_policy::settings::{Policy, Remedy};
+use sidecar_placement_policy::settings::Policy;
 use sidecar_placement_policy::verdict::Verdict;
-use sidecar_placement_policy::workload::{self, Kind, PodSpecPath};
+use sidecar_placement_policy::workload::{self, PodSpecPath};
 
 use crate::edit::{self, EditError, Edited, Move};
 use crate::file::{Manifests, Object};
@@ -112,41 +111,17 @@ fn decide(object: &Object, policy: &Policy) -> Decision {
     match verdict {
         Verdict::Accept { .. } => Decision::Accepted,
         Verdict::Reject { message, .. } => Decision::Rejected(findings(object, policy, &message)),
-        Verdict::Mutate { object: expected, .. } => {
-            let findings = findings(object, policy, "");
-            match plan(object.value, policy) {
-                Some((spec, plan)) => Decision::Converted {
-                    spec,
-                    moved: plan.moved().to_vec(),
-                    insert_at: plan.insert_at(),
-                    expected,
-                    findings,
-                },
-                None => Decision::Rejected(findings),
-            }
-        }
-    }
-}
-
-/// The core's plan for the object, as the policy made it (`evaluate` converts exactly when this plan exists).
-fn plan(value: &Value, policy: &Policy) -> Option<(PodSpecPath, MovePlan)> {
-    let (spec, path) = pod_spec(value)?;
-    let inspection = rules::inspect(spec, path, policy).ok()?;
-    let Remedy::Convert { placement, .. } = policy.remedy() else {
-        return None;
-    };
-    MovePlan::new(&inspection.findings, inspection.init_layout, placement)
-        .ok()
-        .map(|plan| (path, plan))
-}
-
-fn pod_spec(value: &Value) -> Option<(&Value, PodSpecPath)> {
-    let api_version = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
-    let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default();
-    let (group, _) = workload::split_api_version(api_version);
-    match workload::classify(group, kind, value) {
-        Kind::Checked(workload) => Some((value.pointer(workload.path.pointer())?, workload.path)),
-        Kind::Unsupported => None,
+        Verdict::Mutate {
+            object: expected,
+            conversion,
+            ..
+        } => Decision::Converted {
+            spec: conversion.spec,
+            moved: conversion.plan.moved().to_vec(),
+            insert_at: conversion.plan.insert_at(),
+            expected,
+            findings: findings(object, policy, ""),
+        },
     }
 }
 
@@ -177,7 +152,7 @@ fn findings(object: &Object, policy: &Policy, message: &str) -> Vec<Finding> {
         path,
         pointer,
     };
-    let Some((spec, path)) = pod_spec(object.value) else {
+    let Some((spec, path)) = workload::manifest_pod_spec(object.value) else {
         return vec![base(
             Rule::MalformedPodSpec,
             message.to_owned(),

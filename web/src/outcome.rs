@@ -176,6 +176,7 @@ pub fn evaluate(manifest: &str, settings: &str, operation: Option<&str>, nodes: 
             object,
             warnings,
             audit_annotations,
+            ..
         } => {
             let mut outcome = Outcome {
                 warnings,
