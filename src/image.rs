@@ -244,7 +244,10 @@ fn normalize_name(name: &str, syntax: Syntax) -> Result<String, ReferenceError> 
     } else {
         registry
     };
-    let official = registry == DOCKER_HUB && !path.contains('/');
+    // `docker.io/*` means every Docker Hub repository, not every official one: a path that is nothing but a glob
+    // is not an official image's name.
+    let whole_hub = syntax == Syntax::Pattern && path.chars().all(|c| c == '*');
+    let official = registry == DOCKER_HUB && !path.contains('/') && !whole_hub;
     let mut normalized = String::with_capacity(registry.len() + 1 + OFFICIAL_REPOSITORY_PREFIX.len() + path.len());
     normalized.push_str(registry);
     normalized.push('/');
@@ -360,6 +363,10 @@ mod tests {
     #[case::ipv6_registry("[::1]:5000/agent", "[::1]:5000/agent:v2", true)]
     #[case::legacy_host_in_pattern("index.docker.io/library/nginx", "nginx", true)]
     #[case::glob_does_not_cross_registry_boundary("docker.io/*", "docker.io.evil.com/x/y", false)]
+    #[case::whole_docker_hub_matches_organisations("docker.io/*", "hashicorp/vault:1.15", true)]
+    #[case::whole_docker_hub_matches_official_images("docker.io/*", "nginx", true)]
+    #[case::whole_docker_hub_is_not_another_registry("docker.io/*", "quay.io/hashicorp/vault", false)]
+    #[case::a_glob_prefix_is_still_an_official_name("docker.io/ngin*", "myorg/nginx", false)]
     fn image_pattern_table(#[case] pattern: &str, #[case] image: &str, #[case] expected: bool) {
         assert_eq!(matches(pattern, image), expected, "pattern {pattern} vs image {image}");
     }
