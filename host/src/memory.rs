@@ -90,8 +90,10 @@ impl MeteredMemory {
         let Some(added) = new_size.checked_sub(old_size) else {
             wasmtime::bail!("a linear memory cannot shrink from {old_size} to {new_size} bytes");
         };
+        // Amortized, as Vec grows: guests grow their memory a few pages at a time, and an exact reservation would
+        // copy the whole memory on every `memory.grow`.
         self.bytes
-            .try_reserve_exact(added)
+            .try_reserve(added)
             .map_err(|e| wasmtime::format_err!("cannot grow the linear memory to {new_size} bytes: {e}"))?;
         self.bytes.resize(new_size, 0);
         self.base = self.bytes.as_mut_ptr().expose_provenance();
