@@ -59,9 +59,11 @@ fn decide(payload: &[u8]) -> ValidationResponse {
 }
 
 /// One `list_resources_all` host call for the cluster's Nodes, trimmed by field masks to the two fields the policy
-/// reads. The SDK's `list_all_resources` would make the same call but deserialize every node into a typed
-/// `k8s_openapi` Node; [`nodes::parse_node_list`] reads the two strings and skips the rest (a host without field
-/// mask support sends whole nodes).
+/// reads. The request is the SDK's; the answer is read by [`nodes::parse_node_list`], not by the SDK's
+/// `list_all_resources::<Node>`, which deserializes every node into a typed `k8s_openapi` Node. Measured with
+/// `make bench` (a conversion with 5,000 nodes in the answer): 1.88 ms instead of 3.48 ms per request, and a module of
+/// 327 KB instead of 561 KB (over the 400 KB budget); a host without field masks sends whole nodes, which serde then
+/// skips unread.
 fn list_nodes() -> NodeLookup {
     let request = ListAllResourcesRequest {
         api_version: NODE_API_VERSION.to_owned(),

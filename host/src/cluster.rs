@@ -86,6 +86,16 @@ impl Session {
         Self::default()
     }
 
+    /// One successful exchange: the guest's `kubernetes/OPERATION` call with `request` is answered `payload`.
+    /// What a session file with one exchange says, without reading YAML (the benchmark builds one per call).
+    pub fn answering(operation: &str, request: Value, payload: String) -> Result<Self, String> {
+        let tag = callback_type(operation).ok_or_else(|| format!("kubernetes/{operation} is not a host capability"))?;
+        Ok(Self {
+            exchanges: VecDeque::from([(serde_json::json!({ tag: request }), Response::Success { payload })]),
+            granted: true,
+        })
+    }
+
     /// Reads a kwctl session file (`--replay-host-capabilities-interactions`).
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, HostError> {
         let path = path.as_ref();
@@ -270,5 +280,18 @@ mod tests {
             .is_err()
         );
         assert!(Session::from_yaml("nope: [").is_err());
+    }
+
+    #[test]
+    fn a_built_exchange_answers_like_a_recorded_one() {
+        let payload = r#"{"kind":"NodeList","items":[]}"#.to_owned();
+        let mut session = Session::answering("list_resources_all", list_nodes(Value::Null), payload.clone())
+            .expect("a known operation");
+        assert_eq!(
+            session.answer("list_resources_all", &list_nodes(Value::Null)),
+            Ok(payload.into_bytes())
+        );
+        assert!(session.is_exhausted());
+        assert!(Session::answering("exec", json!({}), String::new()).is_err());
     }
 }

@@ -127,6 +127,14 @@ impl PolicyHost {
         Ok((response?, calls))
     }
 
+    /// [`PolicyHost::validate_in`] with the payload as bytes and the answer as the guest wrote it.
+    pub fn validate_raw_in(&self, payload: &[u8], session: Session) -> Result<(Vec<u8>, Vec<HostCall>), HostError> {
+        self.set_session(session);
+        let answer = self.validate_raw(payload);
+        let calls = self.set_session(Session::none());
+        Ok((answer?, calls))
+    }
+
     /// Installs the session the next calls are answered from; returns the calls made since the last one.
     fn set_session(&self, session: Session) -> Vec<HostCall> {
         let mut cluster = self.cluster.lock().unwrap_or_else(PoisonError::into_inner);

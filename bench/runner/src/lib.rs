@@ -8,6 +8,7 @@
 //! Linear memory is read from a second instance of each module in the same host, on an engine that meters its
 //! memory ([`EngineMode::MeteredMemory`]): that engine compiles explicit bounds checks, so it is never timed.
 
+pub mod nodes;
 pub mod payload;
 pub mod report;
 
@@ -51,6 +52,7 @@ impl Config {
                 min_iterations: 3,
                 max_iterations: 3,
                 loads: 1,
+                node_iterations: 3,
             }
         } else {
             Effort {
@@ -59,6 +61,7 @@ impl Config {
                 min_iterations: 21,
                 max_iterations: 1001,
                 loads: 5,
+                node_iterations: 201,
             }
         }
     }
@@ -73,6 +76,8 @@ struct Effort {
     max_iterations: usize,
     /// Loads timed per module.
     loads: usize,
+    /// Timed rounds of the node-lookup rows.
+    node_iterations: usize,
 }
 
 /// Median and 90th percentile of a set of timings.
@@ -148,6 +153,8 @@ pub struct Report {
     pub policy: ModuleFigures,
     pub floor: ModuleFigures,
     pub sizes: Vec<SizeRun>,
+    /// `checkNodes`: a conversion with growing Node lists in the host's answer.
+    pub nodes: Vec<nodes::NodeCase>,
 }
 
 /// The two modules, loaded once.
@@ -179,6 +186,9 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report, Er
         sizes.push(time_size(&modules, containers, config, &effort)?);
     }
 
+    progress("timing the node lookup (checkNodes)");
+    let nodes = nodes::run(&modules.policy, effort.node_iterations)?;
+
     progress("reading linear memory");
     let (policy_init, policy_memory) = memory_use(&policy_wasm, &config.sizes)?;
     let (floor_init, floor_memory) = memory_use(&floor_wasm, &config.sizes)?;
@@ -198,6 +208,7 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report, Er
             memory_after: floor_memory,
         },
         sizes,
+        nodes,
     })
 }
 

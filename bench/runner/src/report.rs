@@ -174,6 +174,34 @@ pub fn markdown(report: &Report, machine: &str) -> String {
         }
     }
 
+    if let Some(baseline) = report.nodes.first() {
+        let _ = writeln!(w, "### `checkNodes`: the Node lookup, median time per request\n");
+        let _ = writeln!(
+            w,
+            "A Pod of three containers (one a legacy `vault-agent`), `mutate: true`; the host answers the lookup with \
+             N ready nodes, masked to name and kubelet version as policy-server sends them. Ratios divide by the \
+             first row.\n"
+        );
+        let _ = writeln!(w, "| case | NodeList | policy median | policy p90 | × checkNodes off |");
+        let _ = writeln!(w, "|---|---:|---:|---:|---:|");
+        for case in &report.nodes {
+            let _ = writeln!(
+                w,
+                "| {} | {} | {} | {} | {:.2} |",
+                case.label,
+                if case.answer_bytes == 0 {
+                    "no lookup".to_owned()
+                } else {
+                    bytes(case.answer_bytes)
+                },
+                duration(case.policy.median),
+                duration(case.policy.p90),
+                case.policy.median.as_secs_f64() / baseline.policy.median.as_secs_f64(),
+            );
+        }
+        let _ = writeln!(w);
+    }
+
     let _ = writeln!(w, "\n### Module\n");
     let _ = writeln!(w, "| | policy.wasm | floor |");
     let _ = writeln!(w, "|---|---:|---:|");
