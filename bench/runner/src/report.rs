@@ -175,7 +175,7 @@ pub fn markdown(report: &Report, machine: &str) -> String {
     }
 
     if let Some(baseline) = report.nodes.first() {
-        let _ = writeln!(w, "### `checkNodes`: the Node lookup, median time per request\n");
+        let _ = writeln!(w, "\n### `checkNodes`: the Node lookup, median time per request\n");
         let _ = writeln!(
             w,
             "A Pod of three containers (one a legacy `vault-agent`), `mutate: true`; the host answers the lookup with \
@@ -199,7 +199,6 @@ pub fn markdown(report: &Report, machine: &str) -> String {
                 case.policy.median.as_secs_f64() / baseline.policy.median.as_secs_f64(),
             );
         }
-        let _ = writeln!(w);
     }
 
     let _ = writeln!(w, "\n### Module\n");
