@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use sidecar_placement_manifests::{Fix, Manifests, check, fix, policy};
-use sidecar_placement_policy::settings::Placement;
+use sidecar_placement_policy::settings::{Placement, Policy, Settings, SettingsError};
 
 use crate::inputs::Input;
 use crate::report::{Format, Problem, Report};
@@ -132,13 +132,9 @@ impl From<OutputFormat> for Format {
 }
 
 fn run_check(common: &Common, format: Format, out: &mut impl Write) -> u8 {
-    let settings = match settings::read(common.settings.as_deref()) {
-        Ok(settings) => settings,
-        Err(message) => return fail(&message),
-    };
-    let policy = match policy::for_check(&settings) {
+    let policy = match load_policy(common, policy::for_check) {
         Ok(policy) => policy,
-        Err(error) => return fail(&settings::explain(&error, common.settings.as_deref())),
+        Err(status) => return status,
     };
     let mut report = Report::default();
     for input in inputs::collect(&common.paths, &mut report) {
@@ -163,13 +159,9 @@ fn run_check(common: &Common, format: Format, out: &mut impl Write) -> u8 {
 }
 
 fn run_fix(common: &Common, placement: Option<Placement>, diff: bool, out: &mut impl Write) -> u8 {
-    let settings = match settings::read(common.settings.as_deref()) {
-        Ok(settings) => settings,
-        Err(message) => return fail(&message),
-    };
-    let policy = match policy::for_fix(&settings, placement) {
+    let policy = match load_policy(common, |settings| policy::for_fix(settings, placement)) {
         Ok(policy) => policy,
-        Err(error) => return fail(&settings::explain(&error, common.settings.as_deref())),
+        Err(status) => return status,
     };
     let mut report = Report::default();
     let inputs = inputs::collect(&common.paths, &mut report);
@@ -214,6 +206,12 @@ fn run_fix(common: &Common, placement: Option<Placement>, diff: bool, out: &mut 
 }
 
 /// A usage or settings error: one line on standard error, exit status 2.
+/// The settings of `--settings`, made into the policy a command runs; the exit status when they cannot be.
+fn load_policy(common: &Common, make: impl FnOnce(&Settings) -> Result<Policy, SettingsError>) -> Result<Policy, u8> {
+    let settings = settings::read(common.settings.as_deref()).map_err(|message| fail(&message))?;
+    make(&settings).map_err(|error| fail(&settings::explain(&error, common.settings.as_deref())))
+}
+
 fn fail(message: &str) -> u8 {
     eprintln!("sidecar-placement: {message}");
     FAILED

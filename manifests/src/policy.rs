@@ -40,7 +40,10 @@ mod tests {
             mutate_templates: true,
             ..Settings::default()
         };
-        let expected = settings.compile().expect_err("mutateTemplates without mutate").to_string();
+        let expected = settings
+            .compile()
+            .expect_err("mutateTemplates without mutate")
+            .to_string();
         assert_eq!(for_check(&settings).expect_err("refused").to_string(), expected);
         assert_eq!(for_fix(&settings, None).expect_err("refused").to_string(), expected);
     }
