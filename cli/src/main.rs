@@ -139,14 +139,9 @@ fn run_check(common: &Common, format: Format, out: &mut impl Write) -> u8 {
     let mut report = Report::default();
     for input in inputs::collect(&common.paths, &mut report) {
         let Some(text) = input.read(&mut report) else { continue };
-        let manifests = match Manifests::parse(&text) {
-            Ok(manifests) => manifests,
-            Err(error) => {
-                report.unreadable(&input, error.position, &error.message);
-                continue;
-            }
+        let Some(manifests) = parse(&input, &text, &mut report) else {
+            continue;
         };
-        report.file(manifests.objects().len());
         for finding in check(&manifests, &policy) {
             report.problem(Problem {
                 file: input.name(),
@@ -169,14 +164,9 @@ fn run_fix(common: &Common, placement: Option<Placement>, diff: bool, out: &mut 
     let to_stdout = inputs.contains(&Input::Stdin) && !diff;
     for input in inputs {
         let Some(text) = input.read(&mut report) else { continue };
-        let manifests = match Manifests::parse(&text) {
-            Ok(manifests) => manifests,
-            Err(error) => {
-                report.unreadable(&input, error.position, &error.message);
-                continue;
-            }
+        let Some(manifests) = parse(&input, &text, &mut report) else {
+            continue;
         };
-        report.file(manifests.objects().len());
         match fix(&manifests, &policy) {
             Ok(Fix::Unchanged) => {
                 if matches!(input, Input::Stdin) && !diff {
@@ -206,6 +196,20 @@ fn run_fix(common: &Common, placement: Option<Placement>, diff: bool, out: &mut 
 }
 
 /// A usage or settings error: one line on standard error, exit status 2.
+/// The objects of one input, counted in the report; `None` (reported with its position) when it does not parse.
+fn parse<'t>(input: &Input, text: &'t str, report: &mut Report) -> Option<Manifests<'t>> {
+    match Manifests::parse(text) {
+        Ok(manifests) => {
+            report.file(manifests.objects().len());
+            Some(manifests)
+        }
+        Err(error) => {
+            report.unreadable(input, error.position, &error.message);
+            None
+        }
+    }
+}
+
 /// The settings of `--settings`, made into the policy a command runs; the exit status when they cannot be.
 fn load_policy(common: &Common, make: impl FnOnce(&Settings) -> Result<Policy, SettingsError>) -> Result<Policy, u8> {
     let settings = settings::read(common.settings.as_deref()).map_err(|message| fail(&message))?;

@@ -187,17 +187,7 @@ fn sarif_is_valid_sarif_2_1_0() {
     assert_eq!(result.status, 1);
     let report: Value = serde_json::from_str(&result.stdout).expect("JSON");
 
-    let schema: Value =
-        serde_json::from_str(&fs::read_to_string(data().join("sarif-schema-2.1.0.json")).expect("schema"))
-            .expect("schema JSON");
-    let mut schemas = boon::Schemas::new();
-    let mut compiler = boon::Compiler::new();
-    compiler
-        .add_resource("sarif-schema-2.1.0.json", schema)
-        .expect("schema added");
-    let index = compiler
-        .compile("sarif-schema-2.1.0.json", &mut schemas)
-        .expect("schema compiles");
+    let (schemas, index) = sarif_schema();
     if let Err(error) = schemas.validate(&report, index) {
         panic!("not valid SARIF 2.1.0: {error:#}");
     }
@@ -222,17 +212,7 @@ fn sarif_is_valid_sarif_2_1_0() {
 #[test]
 fn a_schema_violation_would_be_caught() {
     // The validation above can fail: a result without its message is refused by the same schema.
-    let schema: Value =
-        serde_json::from_str(&fs::read_to_string(data().join("sarif-schema-2.1.0.json")).expect("schema"))
-            .expect("schema JSON");
-    let mut schemas = boon::Schemas::new();
-    let mut compiler = boon::Compiler::new();
-    compiler
-        .add_resource("sarif-schema-2.1.0.json", schema)
-        .expect("schema added");
-    let index = compiler
-        .compile("sarif-schema-2.1.0.json", &mut schemas)
-        .expect("schema compiles");
+    let (schemas, index) = sarif_schema();
     let broken = serde_json::json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [{"ruleId": "r"}]}]});
     assert!(schemas.validate(&broken, index).is_err());
 }
@@ -255,4 +235,20 @@ fn every_ready_to_apply_policy_is_accepted_as_settings() {
         }
     }
     assert!(checked > 0, "no policy manifest found in {}", policies.display());
+}
+
+/// The vendored SARIF 2.1.0 schema, compiled.
+fn sarif_schema() -> (boon::Schemas, boon::SchemaIndex) {
+    let schema: Value =
+        serde_json::from_str(&fs::read_to_string(data().join("sarif-schema-2.1.0.json")).expect("schema"))
+            .expect("schema JSON");
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler
+        .add_resource("sarif-schema-2.1.0.json", schema)
+        .expect("schema added");
+    let index = compiler
+        .compile("sarif-schema-2.1.0.json", &mut schemas)
+        .expect("schema compiles");
+    (schemas, index)
 }
