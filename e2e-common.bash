@@ -195,3 +195,22 @@ differing_fields() {
                             != (try ($b[0] | getpath($path)) catch {mismatch: $path}))
     | map(tostring) | join(".")'
 }
+
+# vault_agent_converted: the answer converts deployment-legacy-vault-agent.json as the policy must. The patch touches
+# the pod template's two container lists and nothing else, and the object the API server stores has vault-agent
+# verbatim plus restartPolicy Always after the one-shot init container, and is otherwise unchanged.
+vault_agent_converted() {
+  local fixture=deployment-legacy-vault-agent.json
+  patch >"$BATS_TEST_TMPDIR/patch.json"
+  cat "$BATS_TEST_TMPDIR/patch.json"
+  jq -e 'length > 0 and all(.[]; .path | test("^/spec/template/spec/(initContainers|containers)(/|$)"))' \
+    "$BATS_TEST_TMPDIR/patch.json"
+  patched "$fixture" "$BATS_TEST_TMPDIR/patch.json" >"$BATS_TEST_TMPDIR/object.json"
+  jq -e --slurpfile before "$REQUESTS/$fixture" '
+    ($before[0].object.spec.template.spec) as $old | .spec.template.spec as $new
+    | ($new.containers | map(.name)) == ["billing-api"]
+      and $new.initContainers == $old.initContainers + [($old.containers[1] + {restartPolicy: "Always"})]
+      and (del(.spec.template.spec.containers, .spec.template.spec.initContainers)
+           == ($before[0].object | del(.spec.template.spec.containers, .spec.template.spec.initContainers)))
+  ' "$BATS_TEST_TMPDIR/object.json"
+}

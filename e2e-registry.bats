@@ -161,16 +161,7 @@ need_pushed_module() {
   POLICY=$MODULE evaluate deployment-legacy-vault-agent.json --sources-path "$SOURCES" --settings-path "$MUTATE_SETTINGS"
   allowed true
   warnings_are "$want"
-  patch >"$BATS_TEST_TMPDIR/patch.json"
-  cat "$BATS_TEST_TMPDIR/patch.json"
-  jq -e 'length > 0 and all(.[]; .path | test("^/spec/template/spec/(initContainers|containers)(/|$)"))' \
-    "$BATS_TEST_TMPDIR/patch.json"
-  patched deployment-legacy-vault-agent.json "$BATS_TEST_TMPDIR/patch.json" >"$BATS_TEST_TMPDIR/object.json"
-  jq -e --slurpfile before "$REQUESTS/deployment-legacy-vault-agent.json" '
-    ($before[0].object.spec.template.spec) as $old | .spec.template.spec as $new
-    | ($new.containers | map(.name)) == ["billing-api"]
-      and $new.initContainers == $old.initContainers + [($old.containers[1] + {restartPolicy: "Always"})]
-  ' "$BATS_TEST_TMPDIR/object.json"
+  vault_agent_converted
 }
 
 # The cluster a manifest with spec.contextAwareResources (checkNodes) sees: kwctl replays this session instead of

@@ -178,20 +178,7 @@ co_located() {
   evaluate deployment-legacy-vault-agent.json --settings-path "$MUTATE_SETTINGS"
   allowed true
   warnings_are "$want"
-  patch >"$BATS_TEST_TMPDIR/patch.json"
-  cat "$BATS_TEST_TMPDIR/patch.json"
-  # Operations on the two container lists of the pod template, and nothing else.
-  jq -e 'length > 0 and all(.[]; .path | test("^/spec/template/spec/(initContainers|containers)(/|$)"))' \
-    "$BATS_TEST_TMPDIR/patch.json"
-  # The object the API server stores: vault-agent verbatim + restartPolicy Always after the one-shot init container.
-  patched deployment-legacy-vault-agent.json "$BATS_TEST_TMPDIR/patch.json" >"$BATS_TEST_TMPDIR/object.json"
-  jq -e --slurpfile before "$REQUESTS/deployment-legacy-vault-agent.json" '
-    ($before[0].object.spec.template.spec) as $old | .spec.template.spec as $new
-    | ($new.containers | map(.name)) == ["billing-api"]
-      and $new.initContainers == $old.initContainers + [($old.containers[1] + {restartPolicy: "Always"})]
-      and (del(.spec.template.spec.containers, .spec.template.spec.initContainers)
-           == ($before[0].object | del(.spec.template.spec.containers, .spec.template.spec.initContainers)))
-  ' "$BATS_TEST_TMPDIR/object.json"
+  vault_agent_converted
 }
 
 @test "mutate: a Job's legacy cloud-sql-proxy is moved before the one-shot init containers (beforeInitContainers)" {
