@@ -32,7 +32,7 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 
 # Every Rust test, once: the core's and the host's unit tests, and the release policy.wasm through the wasm host.
-# It shares its build of the host (wasmtime) with `make run` (host/tests/one_build.rs checks that).
+# It shares its build of the host (wasmtime) with `make run` (testing/host/tests/one_build.rs checks that).
 .PHONY: rust-tests
 rust-tests: policy.wasm
 	POLICY_WASM=$(CURDIR)/policy.wasm cargo test --workspace --tests
@@ -44,7 +44,7 @@ test: fmt lint rust-tests browser-tests
 run: policy.wasm
 	@cargo run --quiet -p policy-host --bin run -- --wasm policy.wasm --settings tests/data/settings.json tests/data/requests/*.json
 
-# `make bench`: the release policy.wasm against the floor module (bench/floor) in wasmtime, as pods grow; prints the
+# `make bench`: the release policy.wasm against the floor module (testing/bench/floor) in wasmtime, as pods grow; prints the
 # markdown report that BENCHMARKS.md keeps. BENCH_ARGS passes flags to the runner (--quick, --sizes 3,30, ...).
 FLOOR_MODULE := $(WASM_RELEASE)/bench_floor.wasm
 BENCH_ARGS ?=
@@ -101,11 +101,12 @@ annotated-policy.wasm: policy.wasm metadata.yml $(wildcard README.md)
 	  if [ -n "$(E2E_REQUIRED)" ]; then exit 1; fi; exit 0; fi; \
 	set -x; $(KWCTL) annotate -m metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
 
-# bats over real kwctl: `kwctl run` on tests/data (e2e.bats), annotate and Artifact Hub checks (e2e-packaging.bats),
-# push / pull / run registry:// against Debian's docker-registry on loopback (e2e-registry.bats). Skips (exit 0) when
+# bats over real kwctl, every file of tests/e2e: `kwctl run` on tests/data (policy.bats), checkNodes against replayed
+# clusters (nodes.bats), annotate and Artifact Hub checks (packaging.bats), push / pull / run registry:// against
+# Debian's docker-registry on loopback (registry.bats). Skips (exit 0) when
 # kwctl or bats is missing, unless E2E_REQUIRED=1; the bats files then also fail instead of skipping when jq,
-# python3-yaml or docker-registry is missing. Every e2e*.bats file is run (e2e-common.bash holds their helpers).
-E2E_FILES := $(sort $(wildcard e2e*.bats))
+# python3-yaml or docker-registry is missing. tests/e2e/common.bash holds their helpers.
+E2E_FILES := $(sort $(wildcard tests/e2e/*.bats))
 .PHONY: e2e-tests
 e2e-tests:
 	@missing=""; \
@@ -235,11 +236,12 @@ browser-tests-run: need-chromium web-dist
 	@test -d web/node_modules/playwright-core || (cd web && npm ci --no-audit --no-fund)
 	cd web && CHROMIUM="$(CHROMIUM)" node --test browser-test/
 
-# ---- Fuzzing: cargo-fuzz targets over the core (fuzz/) ----------------------------------------------------------
-# `make fuzz FUZZ_SECONDS=300` runs each target of fuzz/fuzz_targets for FUZZ_SECONDS (FUZZ_TARGETS=image for one),
-# on nightly with cargo-fuzz (installed from crates.io when missing). The corpus grows in fuzz/corpus (ignored by
-# git); an input that fails is moved from fuzz/artifacts to fuzz/regressions/<target>/, which `cargo test` (so
-# `make test`) replays on stable: commit it. What each target checks: fuzz/harness/src/lib.rs.
+# ---- Fuzzing: cargo-fuzz targets over the core (testing/fuzz/) --------------------------------------------------
+# `make fuzz FUZZ_SECONDS=300` runs each target of testing/fuzz/fuzz_targets for FUZZ_SECONDS (FUZZ_TARGETS=image
+# for one), on nightly with cargo-fuzz (installed from crates.io when missing). The corpus grows in
+# testing/fuzz/corpus (ignored by git); an input that fails is moved from testing/fuzz/artifacts to
+# testing/fuzz/regressions/<target>/, which `cargo test` (so `make test`) replays on stable: commit it. What each
+# target checks: testing/fuzz/harness/src/lib.rs.
 # No sanitizer by default: the core is safe Rust, and what the targets look for (panics, overflow checks, debug
 # assertions, the properties) is on in every build; FUZZ_SANITIZER=address brings ASan back. FUZZ_ARGS passes
 # libFuzzer flags (-jobs=2, -max_len=...).
@@ -255,24 +257,24 @@ fuzz-tools:
 
 .PHONY: fuzz
 fuzz: fuzz-tools
-	cargo run --quiet -p fuzz-harness --bin fuzz-seeds -- fuzz/corpus
-	cargo +nightly fuzz build -s $(FUZZ_SANITIZER)
+	cargo run --quiet -p fuzz-harness --bin fuzz-seeds -- testing/fuzz/corpus
+	cargo +nightly fuzz build --fuzz-dir testing/fuzz -s $(FUZZ_SANITIZER)
 	@failed=""; \
 	for target in $(FUZZ_TARGETS); do \
-	  mkdir -p fuzz/corpus/$$target fuzz/regressions/$$target; \
-	  dict=""; if [ -f fuzz/dictionaries/$$target.dict ]; then dict="-dict=fuzz/dictionaries/$$target.dict"; fi; \
+	  mkdir -p testing/fuzz/corpus/$$target testing/fuzz/regressions/$$target; \
+	  dict=""; if [ -f testing/fuzz/dictionaries/$$target.dict ]; then dict="-dict=testing/fuzz/dictionaries/$$target.dict"; fi; \
 	  echo "fuzz: $$target for $(FUZZ_SECONDS) s"; \
-	  cargo +nightly fuzz run -s $(FUZZ_SANITIZER) $$target fuzz/corpus/$$target fuzz/regressions/$$target -- \
+	  cargo +nightly fuzz run --fuzz-dir testing/fuzz -s $(FUZZ_SANITIZER) $$target testing/fuzz/corpus/$$target testing/fuzz/regressions/$$target -- \
 	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $$dict $(FUZZ_ARGS) \
 	    || failed="$$failed $$target"; \
-	  for input in fuzz/artifacts/$$target/*; do \
-	    if [ -f "$$input" ]; then mv -n "$$input" fuzz/regressions/$$target/ && \
-	      echo "fuzz: kept $$input as fuzz/regressions/$$target/$$(basename $$input)"; fi; \
+	  for input in testing/fuzz/artifacts/$$target/*; do \
+	    if [ -f "$$input" ]; then mv -n "$$input" testing/fuzz/regressions/$$target/ && \
+	      echo "fuzz: kept $$input as testing/fuzz/regressions/$$target/$$(basename $$input)"; fi; \
 	  done; \
 	done; \
 	if [ -n "$$failed" ]; then \
-	  echo "fuzz: FAILED:$$failed. The failing inputs are in fuzz/regressions/ (cargo test replays them): commit them," \
-	       "and list a failure not fixed yet in fuzz/regressions/known-failures.txt" >&2; exit 1; fi
+	  echo "fuzz: FAILED:$$failed. The failing inputs are in testing/fuzz/regressions/ (cargo test replays them):" \
+	       "commit them, and list a failure not fixed yet in testing/fuzz/regressions/known-failures.txt" >&2; exit 1; fi
 
 # ---- sidecar-placement: the command-line tool (cli/) over the shared manifests code (manifests/) ----------------
 # `make cli` builds target/release/sidecar-placement (`cargo install --path cli` puts it on PATH instead). Its tests

@@ -1,5 +1,5 @@
 //! `checkNodes` through the release `.wasm`: the cluster's Nodes come from the kwctl session files of
-//! `tests/data/sessions/` (the same files `e2e-nodes.bats` replays through real kwctl), and every host call the
+//! `tests/data/sessions/` (the same files `tests/e2e/nodes.bats` replays through real kwctl), and every host call the
 //! policy makes is recorded, so that a test can say how often the cluster was asked, and with what.
 
 mod common;

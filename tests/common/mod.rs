@@ -239,7 +239,7 @@ pub fn as_native(request: &Value, name: &str) -> Value {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Expected messages: the policy's wording lives once, in `tests/data/expected/messages.json`, which the kwctl tests
-// (`e2e-common.bash`) read too. Each function fills in one template's `{placeholders}`.
+// (`tests/e2e/common.bash`) read too. Each function fills in one template's `{placeholders}`.
 
 /// The templates of `tests/data/expected/messages.json`, by name.
 fn message_templates() -> &'static serde_json::Map<String, Value> {
@@ -414,7 +414,7 @@ fn check_mutation(request: &Value, response: &ValidationResponse) -> Mutation {
 
 // ---------------------------------------------------------------------------------------------------------------
 // The API server's pod spec rules a mutation must respect (pkg/apis/core/validation) and the patch confinement check:
-// written once, in the `apiserver-rules` crate, which the fuzz targets (fuzz/harness) check every mutation with too.
+// written once, in the `apiserver-rules` crate, which the fuzz targets (testing/fuzz/harness) check every mutation with too.
 
 pub use apiserver_rules::{assert_patch_confined, assert_valid_pod_spec, is_dns1123_label};
 

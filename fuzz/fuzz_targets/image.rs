@@ -1,4 +1,0 @@
-#![no_main]
-
-// See fuzz_harness::image::raw for what is checked; fuzz/regressions/image/ keeps the inputs that failed.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_harness::image::raw(data));

@@ -1,0 +1,129 @@
+//! `fuzz-seeds CORPUS_ROOT`: writes the starting corpus of the raw-input targets (`make fuzz` runs it): every
+//! request of `tests/data/requests` under the test settings, in validation and mutation mode, with and without
+//! `checkNodes`, for `decision_json`; the README's pattern/image pairs for `image`. The structured targets need no
+//! seeds: any bytes make a pod spec.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+/// `sidecarImages` pattern and image pairs of the README's table, both matching and not.
+const IMAGE_PAIRS: &[(&str, &str)] = &[
+    ("hashicorp/vault", "hashicorp/vault:1.15.2"),
+    (
+        "hashicorp/vault",
+        "docker.io/hashicorp/vault@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    ),
+    ("hashicorp/vault", "index.docker.io/hashicorp/vault:1.15"),
+    ("nginx", "docker.io/library/nginx:1.25"),
+    ("docker.io/istio/proxyv2", "docker.io.evil.com/istio/proxyv2:1.22"),
+    ("istio/proxyv2", "gcr.io/istio-release/proxyv2:1.22"),
+    ("*/istio-release/proxyv2", "gcr.io/istio-release/proxyv2:1.22"),
+    ("fluent/fluent-bit:3.*", "fluent/fluent-bit:3.1.4"),
+    ("fluent/fluent-bit:3.*", "fluent/fluent-bit:2.2"),
+    ("hashicorp/vault:1.15", "hashicorp/vault:1.15.2"),
+    ("localhost:5000/agent", "localhost:5000/agent:v1"),
+    ("ghcr.io/acme/*", "ghcr.io/acme/log-shipper:2"),
+    ("[::1]:5000/agent", "[::1]:5000/agent:v1"),
+];
+
+fn main() {
+    let root = std::env::args_os()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| exit("usage: fuzz-seeds CORPUS_ROOT (e.g. testing/fuzz/corpus)"));
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../tests/data");
+    let read = |path: &Path| -> Value {
+        let text = fs::read_to_string(path).unwrap_or_else(|e| exit(&format!("cannot read {}: {e}", path.display())));
+        serde_json::from_str(&text).unwrap_or_else(|e| exit(&format!("{} is not JSON: {e}", path.display())))
+    };
+    let validate = read(&data.join("settings.json"));
+    let mutate = read(&data.join("settings-mutate.json"));
+    let mut before = mutate.clone();
+    before["placement"] = json!("beforeInitContainers");
+    let mut check_nodes = mutate.clone();
+    check_nodes["checkNodes"] = json!(true);
+    let mut restrict = validate.clone();
+    restrict["restrictNativeSidecars"] = json!(true);
+    let settings = [
+        ("validate", validate, None),
+        ("restrict", restrict, None),
+        ("mutate", mutate, None),
+        ("before", before, None),
+        (
+            "nodes-ready",
+            check_nodes.clone(),
+            Some(node_list(&["v1.30.4", "v1.33.1+k3s1"])),
+        ),
+        (
+            "nodes-old",
+            check_nodes,
+            Some(node_list(&["v1.30.4", "v1.28.5-eks-4f1a2b"])),
+        ),
+    ];
+
+    let decision = root.join("decision_json");
+    let mut requests: Vec<PathBuf> = fs::read_dir(data.join("requests"))
+        .unwrap_or_else(|e| exit(&format!("cannot list tests/data/requests: {e}")))
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    requests.sort();
+    let mut written = 0;
+    for path in &requests {
+        let full = read(path);
+        // Only what the decision reads: smaller inputs mutate faster.
+        let mut request = json!({});
+        for field in ["kind", "operation", "subResource", "object", "oldObject"] {
+            if let Some(value) = full.get(field) {
+                request[field] = value.clone();
+            }
+        }
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("request");
+        for (name, settings, nodes) in &settings {
+            let mut input = json!({"request": request, "settings": settings});
+            if let Some(nodes) = nodes {
+                input["nodes"] = nodes.clone();
+            }
+            write(
+                &decision.join(format!("seed-{stem}-{name}.json")),
+                input.to_string().as_bytes(),
+            );
+            written += 1;
+        }
+    }
+
+    let image = root.join("image");
+    for (index, (pattern, reference)) in IMAGE_PAIRS.iter().enumerate() {
+        write(
+            &image.join(format!("seed-{index:02}.txt")),
+            format!("{pattern}\n{reference}").as_bytes(),
+        );
+        written += 1;
+    }
+    println!("fuzz-seeds: {written} seeds under {}", root.display());
+}
+
+fn node_list(versions: &[&str]) -> Value {
+    let items: Vec<Value> = versions
+        .iter()
+        .enumerate()
+        .map(|(index, version)| {
+            json!({"metadata": {"name": format!("node-{index}")}, "status": {"nodeInfo": {"kubeletVersion": version}}})
+        })
+        .collect();
+    json!({"apiVersion": "v1", "kind": "NodeList", "items": items})
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).unwrap_or_else(|e| exit(&format!("cannot create {}: {e}", parent.display())));
+    }
+    fs::write(path, bytes).unwrap_or_else(|e| exit(&format!("cannot write {}: {e}", path.display())));
+}
+
+fn exit(message: &str) -> ! {
+    eprintln!("fuzz-seeds: {message}");
+    std::process::exit(2)
+}
