@@ -1,33 +1,47 @@
 //! Sidecar placement policy: sidecars belong in `initContainers` with `restartPolicy: Always` (native sidecars,
 //! Kubernetes 1.29+), not next to the app in `containers`.
 //!
-//! The crate is a pure core over the workload's JSON plus thin adapters:
+//! The crate is a pure core plus thin adapters:
 //! - [`settings`]: what users configure, compiled once into a [`settings::Policy`];
 //! - [`image`]: Docker/OCI image references and the patterns that match them;
+//! - [`view`]: the object as the decision reads it, straight from the request's bytes;
 //! - [`workload`]: where each kind keeps its pod spec;
 //! - [`rules`]: which containers are misplaced, and how to say so;
 //! - [`nodes`]: whether the cluster's kubelets can run native sidecars (`checkNodes`);
-//! - [`mutation`]: moving legacy sidecars into `initContainers`, in place, losing nothing;
-//! - [`admission`]: one admission request decided (operations, subresources, UPDATE semantics);
-//! - [`verdict`]: the answer, independent of its delivery;
+//! - [`quantity`] and [`resources`]: pod-level resources a conversion must stay within;
+//! - [`mutation`]: which sidecars move where, carried out by splicing the object's own text;
+//! - [`admission`]: one request decided (operations, subresources, UPDATE, when to ask the cluster);
+//! - [`verdict`]: the answer, independent of its delivery; [`response`]: the answer as Kubewarden's JSON;
 //! - `kubewarden` (feature `kubewarden`, on by default): the waPC entry points Kubewarden calls.
 //!
-//! The browser build (`web/`) uses the same core with the `kubewarden` feature off.
+//! The browser build (`web/`) and the command-line tool (`cli/`) use the same core with `kubewarden` off.
 
 pub mod admission;
 pub mod image;
 pub mod mutation;
 pub mod nodes;
+pub mod quantity;
+pub mod resources;
+pub mod response;
 pub mod rules;
 pub mod settings;
 pub mod verdict;
+pub mod view;
 pub mod workload;
 
 #[cfg(feature = "kubewarden")]
 mod kubewarden;
 
-pub use admission::{AdmissionRequest, Operation, evaluate};
-pub use nodes::{Node, NodeLookup};
+/// Today's reading and writing (a `serde_json::Value` tree, the SDK's response type) around the same decision: the
+/// test oracle the byte-level path is checked against. Native builds with the `kubewarden` feature only.
+#[cfg(all(feature = "kubewarden", not(target_arch = "wasm32")))]
+pub mod oracle;
+
+#[cfg(test)]
+mod test_messages;
+
+pub use admission::{AdmissionRequest, OFFLINE, Operation, evaluate};
+pub use nodes::{Kubelet, LookupError, Node, NodeLookup, NodeQuery};
 pub use settings::{Placement, Policy, Settings, SettingsError};
 pub use verdict::Verdict;
 

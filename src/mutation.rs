@@ -1,12 +1,21 @@
-//! Converting legacy sidecars into native sidecars, in place in the object's JSON.
+//! Converting legacy sidecars into native sidecars: which containers move and where ([`MovePlan`]), carried out by
+//! splicing the object's own JSON text.
 //!
-//! The containers move as JSON values: every field, including fields no typed model knows yet, travels verbatim and
-//! only `restartPolicy: Always` is added. Nothing else in the object is touched, so the patch the host computes holds
-//! operations on `containers` and `initContainers` and nothing else. Moving and setting `restartPolicy` happen
-//! together because the API server allows probes and `lifecycle` on an init container only with `restartPolicy:
-//! Always`.
+//! The converted object is the request's bytes with the two container lists of the pod spec rewritten, and nothing
+//! else: every byte outside those lists is the input's by construction, fields no typed model knows yet included.
+//! The moved containers are copied as raw text, each with `"restartPolicy":"Always"` set. The host diffs the object
+//! against the request's, so the patch holds operations on `containers` and `initContainers` and nothing else.
+//! Moving and setting `restartPolicy` happen together because the API server allows probes and `lifecycle` on an init
+//! container only with `restartPolicy: Always`.
 
-use serde_json::Value;
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+
+use serde::Deserialize;
+use serde::de::value::SeqAccessDeserializer;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use thiserror::Error;
 
 use crate::rules::{ALWAYS, ContainerList, Finding, InitLayout, RESTART_POLICY};
@@ -24,7 +33,7 @@ pub struct MovePlan {
     insert_at: usize,
 }
 
-/// Why no plan could be made, or a plan could not be applied.
+/// Why no plan could be made, or a plan could not be carried out.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum MutationError {
     /// Some finding is not a legacy sidecar that can move as it is; the caller reports those findings.
@@ -33,7 +42,7 @@ pub enum MutationError {
     /// There was nothing to move: planning was asked for no finding at all.
     #[error("no sidecar to convert")]
     NothingToMove,
-    /// The pod spec changed between planning and applying: an internal error, reported rather than trapped on.
+    /// The object is not the one that was inspected: an internal error, reported rather than trapped on.
     #[error("{0} is not the pod spec that was inspected")]
     SpecChanged(&'static str),
 }
@@ -45,7 +54,7 @@ impl MovePlan {
         if !findings.iter().all(Finding::convertible) {
             return Err(MutationError::NotConvertible);
         }
-        let mut moved: Vec<usize> = findings.iter().map(|f| f.index).collect();
+        let mut moved: Vec<usize> = findings.iter().map(|f| f.container.index).collect();
         moved.sort_unstable();
         moved.dedup();
         if moved.is_empty() {
@@ -68,64 +77,60 @@ impl MovePlan {
         self.insert_at
     }
 
-    /// Moves the planned containers of the pod spec at `at` inside `object`; returns the names that moved.
-    /// On error the object is unchanged.
-    pub fn apply(&self, object: &mut Value, at: PodSpecPath) -> Result<Vec<String>, MutationError> {
+    /// Where each container ends up: the new `initContainers` as `(list, index)` pairs of the old lists, in order.
+    pub fn init_order(&self, init_len: usize) -> Vec<(ContainerList, usize)> {
+        let existing = |range: Range<usize>| range.map(|index| (ContainerList::InitContainers, index));
+        let insert_at = self.insert_at.min(init_len);
+        existing(0..insert_at)
+            .chain(self.moved.iter().map(|&index| (ContainerList::Containers, index)))
+            .chain(existing(insert_at..init_len))
+            .collect()
+    }
+
+    /// The object's JSON text with the plan carried out on the pod spec at `at`: `containers` without the moved
+    /// entries, `initContainers` with them at the planned index, each with `restartPolicy: Always`. Everything else
+    /// is copied byte for byte.
+    pub fn splice(&self, object: &str, at: PodSpecPath) -> Result<String, MutationError> {
         let changed = || MutationError::SpecChanged(at.display());
-        let spec = object
-            .pointer_mut(at.pointer())
-            .and_then(Value::as_object_mut)
-            .ok_or_else(changed)?;
-        let init_len = match spec.get(ContainerList::InitContainers.field()) {
-            None | Some(Value::Null) => 0,
-            Some(Value::Array(items)) => items.len(),
-            Some(_) => return Err(changed()),
+        let spec = raw_at(object, at.keys()).ok_or_else(changed)?;
+        let lists = serde_json::from_str::<SpecLists<'_>>(spec).map_err(|_| changed())?;
+        let containers_raw = lists.containers.ok_or_else(changed)?;
+        let containers: Vec<&RawValue> = serde_json::from_str(containers_raw.get()).map_err(|_| changed())?;
+        let init: Vec<&RawValue> = match lists.init_containers {
+            Some(raw) if raw.get() != "null" => serde_json::from_str(raw.get()).map_err(|_| changed())?,
+            _ => Vec::new(),
         };
-        let containers = spec
-            .get_mut(ContainerList::Containers.field())
-            .and_then(Value::as_array_mut)
-            .ok_or_else(changed)?;
-        if self.insert_at > init_len || self.moved.last().is_some_and(|&last| last >= containers.len()) {
+        if self.insert_at > init.len() || self.moved.last().is_some_and(|&last| last >= containers.len()) {
             return Err(changed());
         }
 
-        // One linear pass: split `containers` into what stays and what moves, both in their original order.
-        // The indices are ascending, unique and in range, so at most `containers.len()` of them exist.
+        let mut staying = Vec::with_capacity(containers.len() - self.moved.len());
         let mut moving = Vec::with_capacity(self.moved.len());
-        let mut staying = Vec::with_capacity(containers.len().saturating_sub(self.moved.len()));
         let mut next = self.moved.iter().peekable();
-        for (index, container) in std::mem::take(containers).into_iter().enumerate() {
+        for (index, container) in containers.iter().enumerate() {
             if next.next_if_eq(&&index).is_some() {
-                moving.push(into_native_sidecar(container));
+                moving.push(native_sidecar(container.get()).ok_or_else(changed)?);
             } else {
-                staying.push(container);
+                staying.push(Cow::Borrowed(container.get()));
             }
         }
-        *containers = staying;
-
-        let names = moving
-            .iter()
-            .map(|c| c.get("name").and_then(Value::as_str).unwrap_or("(unnamed)").to_owned())
-            .collect();
-        // Absent or `null` `initContainers` becomes a list; anything else was refused above.
-        let mut init_containers = match spec.remove(ContainerList::InitContainers.field()) {
-            Some(Value::Array(items)) => items,
-            _ => Vec::new(),
-        };
+        let mut init_containers: Vec<Cow<'_, str>> = init.iter().map(|c| Cow::Borrowed(c.get())).collect();
         init_containers.splice(self.insert_at..self.insert_at, moving);
-        spec.insert(
-            ContainerList::InitContainers.field().to_owned(),
-            Value::Array(init_containers),
-        );
-        Ok(names)
-    }
-}
 
-fn into_native_sidecar(mut container: Value) -> Value {
-    if let Some(fields) = container.as_object_mut() {
-        fields.insert(RESTART_POLICY.to_owned(), Value::String(ALWAYS.to_owned()));
+        let mut edits = vec![(span(object, containers_raw.get()), json_list(&staying))];
+        let init_list = json_list(&init_containers);
+        match lists.init_containers {
+            Some(raw) => edits.push((span(object, raw.get()), init_list)),
+            None => {
+                // A pod spec with `containers` has a key before the new one: the comma is always right.
+                let end = span(object, spec).end - 1;
+                let key = ContainerList::InitContainers.field();
+                edits.push((end..end, format!(",\"{key}\":{init_list}")));
+            }
+        }
+        edits.sort_by_key(|(range, _)| range.start);
+        Ok(apply_edits(object, &edits))
     }
-    container
 }
 
 /// After all init containers; or before the first one-shot init container (after the leading native sidecars),
@@ -138,13 +143,202 @@ fn insertion_index(layout: InitLayout, placement: Placement) -> usize {
     }
 }
 
+/// The byte range of `part`, a slice of `whole`.
+fn span(whole: &str, part: &str) -> Range<usize> {
+    let start = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
+    start..start + part.len()
+}
+
+/// `whole` with each range replaced; the ranges are sorted and do not overlap.
+fn apply_edits(whole: &str, edits: &[(Range<usize>, String)]) -> String {
+    let mut out = String::with_capacity(whole.len() + edits.iter().map(|(_, text)| text.len()).sum::<usize>());
+    let mut at = 0;
+    for (range, text) in edits {
+        out.push_str(whole.get(at..range.start).unwrap_or_default());
+        out.push_str(text);
+        at = range.end.max(at);
+    }
+    out.push_str(whole.get(at..).unwrap_or_default());
+    out
+}
+
+fn json_list(items: &[Cow<'_, str>]) -> String {
+    let mut list = String::with_capacity(2 + items.iter().map(|item| item.len() + 1).sum::<usize>());
+    list.push('[');
+    for (index, item) in items.iter().enumerate() {
+        if index > 0 {
+            list.push(',');
+        }
+        list.push_str(item);
+    }
+    list.push(']');
+    list
+}
+
+/// A container's JSON text with `restartPolicy` set to `Always`: its value replaced where the key is written (the
+/// last time, as readers take the last), else the key added as the object's last. `None` when it is not an object.
+fn native_sidecar(container: &str) -> Option<Cow<'_, str>> {
+    let always = format!("\"{ALWAYS}\"");
+    let last = serde_json::from_str::<LastValue<'_>>(container).ok()?;
+    Some(Cow::Owned(match last.value {
+        Some(value) => apply_edits(container, &[(span(container, value.get()), always)]),
+        None => {
+            let end = container.len() - 1;
+            let comma = if last.keys > 0 { "," } else { "" };
+            apply_edits(
+                container,
+                &[(end..end, format!("{comma}\"{RESTART_POLICY}\":{always}"))],
+            )
+        }
+    }))
+}
+
+/// The value of the pod spec at a path of keys, as raw text: each object on the way is read once, its other keys
+/// skipped; a key written twice counts as its last.
+fn raw_at<'a>(json: &'a str, keys: &[&str]) -> Option<&'a str> {
+    let mut reader = serde_json::Deserializer::from_str(json);
+    Descend { keys }
+        .deserialize(&mut reader)
+        .ok()
+        .flatten()
+        .map(RawValue::get)
+}
+
+struct Descend<'k> {
+    keys: &'k [&'k str],
+}
+
+impl<'de> DeserializeSeed<'de> for Descend<'_> {
+    type Value = Option<&'de RawValue>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Descend<'_> {
+    type Value = Option<&'de RawValue>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match self.keys.split_first() {
+                Some((first, [])) if key == *first => found = Some(map.next_value::<&'de RawValue>()?),
+                Some((first, rest)) if key == *first => found = map.next_value_seed(Descend { keys: rest })?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        IgnoredAny::deserialize(SeqAccessDeserializer::new(seq))?;
+        Ok(None)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// The two container lists of a pod spec, as raw text (the last of each key).
+#[derive(Default)]
+struct SpecLists<'a> {
+    containers: Option<&'a RawValue>,
+    init_containers: Option<&'a RawValue>,
+}
+
+impl<'de> Deserialize<'de> for SpecLists<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ListsVisitor;
+        impl<'de> Visitor<'de> for ListsVisitor {
+            type Value = SpecLists<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a pod spec")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SpecLists<'de>, A::Error> {
+                let mut lists = SpecLists::default();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if key == ContainerList::Containers.field() {
+                        lists.containers = Some(map.next_value()?);
+                    } else if key == ContainerList::InitContainers.field() {
+                        lists.init_containers = Some(map.next_value()?);
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(lists)
+            }
+        }
+        deserializer.deserialize_map(ListsVisitor)
+    }
+}
+
+/// A container's last `restartPolicy` value as raw text, and how many keys it has.
+struct LastValue<'a> {
+    value: Option<&'a RawValue>,
+    keys: usize,
+}
+
+impl<'de> Deserialize<'de> for LastValue<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LastVisitor;
+        impl<'de> Visitor<'de> for LastVisitor {
+            type Value = LastValue<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a container")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LastValue<'de>, A::Error> {
+                let mut last = LastValue { value: None, keys: 0 };
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    last.keys += 1;
+                    if key == RESTART_POLICY {
+                        last.value = Some(map.next_value()?);
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(last)
+            }
+        }
+        deserializer.deserialize_map(LastVisitor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{self, ConversionBlocker, Problem};
+    use crate::rules::tests::inspect_json;
+    use crate::rules::{ContainerRef, ConversionBlocker, Problem};
     use crate::settings::Settings;
     use rstest::rstest;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn names(list: &Value) -> Vec<&str> {
         list.as_array()
@@ -175,17 +369,21 @@ mod tests {
         }
         .compile()
         .expect("valid settings");
-        let inspection = rules::inspect(&pod["spec"], PodSpecPath::Pod, &policy).expect("well-formed");
+        let inspection = inspect_json(&pod["spec"], PodSpecPath::Pod, &policy).expect("well-formed");
         MovePlan::new(&inspection.findings, inspection.init_layout, placement)
     }
 
-    fn convert(spec: Value, placement: Placement) -> Value {
-        let mut pod = json!({"spec": spec});
-        plan(&pod, placement)
+    /// Converts a Pod's JSON text by its plan; the result, read back.
+    fn splice(pod: &Value, placement: Placement) -> Value {
+        let text = plan(pod, placement)
             .expect("plannable")
-            .apply(&mut pod, PodSpecPath::Pod)
+            .splice(&pod.to_string(), PodSpecPath::Pod)
             .expect("applies");
-        pod
+        serde_json::from_str(&text).expect("the spliced text is JSON")
+    }
+
+    fn convert(spec: Value, placement: Placement) -> Value {
+        splice(&json!({"spec": spec}), placement)
     }
 
     #[rstest]
@@ -231,16 +429,47 @@ mod tests {
             "name": "agent", "image": "hashicorp/vault", "futureField": {"x": [1, 2.5, "500m"]},
             "readinessProbe": {"exec": {"command": ["true"]}}, "resources": {"limits": {"cpu": "500m"}}
         });
-        let mut pod = json!({"spec": {"containers": [c("app"), agent.clone()], "futureSpecField": true}});
-        let names = plan(&pod, Placement::AfterInitContainers)
-            .expect("plannable")
-            .apply(&mut pod, PodSpecPath::Pod)
-            .expect("applies");
-        assert_eq!(names, vec!["agent"]);
+        let pod = json!({"spec": {"containers": [c("app"), agent.clone()], "futureSpecField": true}});
+        let converted = splice(&pod, Placement::AfterInitContainers);
         let mut expected = agent;
         expected["restartPolicy"] = json!("Always");
-        assert_eq!(pod["spec"]["initContainers"][0], expected);
-        assert_eq!(pod["spec"]["futureSpecField"], json!(true));
+        assert_eq!(converted["spec"]["initContainers"][0], expected);
+        assert_eq!(converted["spec"]["futureSpecField"], json!(true));
+    }
+
+    #[test]
+    fn only_the_two_lists_change_byte_for_byte() {
+        let text = concat!(
+            "{ \"kind\" : \"Pod\",\n  \"spec\": {\"nodeName\": \"n\", \"containers\": [ {\"name\":\"app\"} ,",
+            " {\"name\":\"agent\",\"image\":\"hashicorp/vault\"} ],\n \"volumes\": [1.50, 1e3] },",
+            " \"status\": {} }"
+        );
+        let pod: Value = serde_json::from_str(text).expect("JSON");
+        let spliced = plan(&pod, Placement::AfterInitContainers)
+            .expect("plannable")
+            .splice(text, PodSpecPath::Pod)
+            .expect("applies");
+        assert_eq!(
+            spliced,
+            concat!(
+                "{ \"kind\" : \"Pod\",\n  \"spec\": {\"nodeName\": \"n\", \"containers\": [{\"name\":\"app\"}],",
+                "\n \"volumes\": [1.50, 1e3] ,\"initContainers\":[{\"name\":\"agent\",\"image\":\"hashicorp/vault\",",
+                "\"restartPolicy\":\"Always\"}]}, \"status\": {} }"
+            )
+        );
+    }
+
+    #[rstest]
+    #[case::restart_policy_already_always(json!({"name": "agent", "image": "hashicorp/vault", "restartPolicy": "Always"}))]
+    #[case::restart_policy_null(json!({"name": "agent", "image": "hashicorp/vault", "restartPolicy": null}))]
+    fn an_existing_restart_policy_is_set_not_repeated(#[case] agent: Value) {
+        let converted = convert(json!({"containers": [c("app"), agent]}), Placement::AfterInitContainers);
+        assert_eq!(converted["spec"]["initContainers"][0]["restartPolicy"], json!("Always"));
+        let text = plan(&json!({"spec": {"containers": [c("app"), sidecar("agent")]}}), Placement::AfterInitContainers)
+            .expect("plannable")
+            .splice(r#"{"spec":{"containers":[{"name":"app"},{"name":"agent","image":"hashicorp/vault","restartPolicy":null}],"initContainers":null}}"#, PodSpecPath::Pod)
+            .expect("applies");
+        assert_eq!(text.matches("restartPolicy").count(), 1, "{text}");
     }
 
     #[test]
@@ -252,9 +481,22 @@ mod tests {
         assert_eq!(plan.insert_at(), 1);
     }
 
+    fn finding(problem: Problem, index: usize) -> Finding {
+        Finding {
+            problem,
+            container: ContainerRef {
+                list: ContainerList::Containers,
+                index,
+                name: None,
+            },
+            image: None,
+            spec: PodSpecPath::Pod,
+        }
+    }
+
     #[rstest]
-    #[case::blocked(vec![Finding { problem: Problem::LegacySidecar { blocker: Some(ConversionBlocker::RestartPolicyRules) }, index: 1, name: None, image: None }], MutationError::NotConvertible)]
-    #[case::unapproved(vec![Finding { problem: Problem::UnapprovedNativeSidecar, index: 0, name: None, image: None }], MutationError::NotConvertible)]
+    #[case::blocked(vec![finding(Problem::LegacySidecar { blocker: Some(ConversionBlocker::RestartPolicyRules) }, 1)], MutationError::NotConvertible)]
+    #[case::unapproved(vec![finding(Problem::UnapprovedNativeSidecar, 0)], MutationError::NotConvertible)]
     #[case::nothing(vec![], MutationError::NothingToMove)]
     fn unplannable(#[case] findings: Vec<Finding>, #[case] error: MutationError) {
         assert_eq!(
@@ -269,15 +511,29 @@ mod tests {
     #[case::containers_not_a_list(json!({"spec": {"containers": "x"}}))]
     #[case::init_containers_shrank(json!({"spec": {"containers": [c("app"), sidecar("a"), sidecar("b")], "initContainers": []}}))]
     #[case::init_containers_not_a_list(json!({"spec": {"containers": [c("app"), sidecar("a"), sidecar("b")], "initContainers": 3}}))]
-    fn stale_plans_are_errors(#[case] mut object: Value) {
+    fn stale_plans_are_errors(#[case] object: Value) {
         let planned = json!({"spec": {"containers": [c("app"), sidecar("a"), sidecar("b")],
                                       "initContainers": [c("setup")]}});
         let stale = plan(&planned, Placement::AfterInitContainers).expect("plannable");
-        let before = object.clone();
         assert_eq!(
-            stale.apply(&mut object, PodSpecPath::Pod),
+            stale.splice(&object.to_string(), PodSpecPath::Pod),
             Err(MutationError::SpecChanged("spec"))
         );
-        assert_eq!(object, before);
+    }
+
+    #[test]
+    fn the_new_init_order_interleaves_the_plan() {
+        let pod = json!({"spec": {"containers": [sidecar("b"), c("app"), sidecar("a")],
+                                  "initContainers": [native("proxy"), c("setup")]}});
+        let plan = plan(&pod, Placement::BeforeInitContainers).expect("plannable");
+        assert_eq!(
+            plan.init_order(2),
+            [
+                (ContainerList::InitContainers, 0),
+                (ContainerList::Containers, 0),
+                (ContainerList::Containers, 2),
+                (ContainerList::InitContainers, 1)
+            ]
+        );
     }
 }

@@ -6,13 +6,15 @@
 //! Like Istio's `ENABLE_NATIVE_SIDECARS=auto`, the policy looks at every node's `status.nodeInfo.kubeletVersion`, or
 //! only at the Pod's node when `spec.nodeName` pins it.
 //!
-//! This module is pure: the Node list comes in as bytes or values; the adapter that asks the host for it lives in
-//! `kubewarden.rs` (and in the browser, a text field stands for the cluster).
+//! This module is pure: the cluster's answer comes in as the JSON the host sent (a `NodeList`, or one `Node`), read
+//! here with the decision's own minimum so that a 5,000-node answer costs one pass and no copy of what is ready.
+//! The adapter that asks the host lives in `kubewarden.rs`; in the browser a text field stands for the cluster.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use thiserror::Error;
 
 /// The first Kubernetes minor with native sidecars on by default (beta); GA is 1.33.
@@ -21,12 +23,12 @@ pub const NATIVE_SIDECARS_SINCE: KubeletVersion = KubeletVersion { major: 1, min
 /// How many not-ready nodes a warning names before it says "and N more".
 const NODES_NAMED: usize = 3;
 
-/// The `apiVersion` and `kind` the policy lists, as `spec.contextAwareResources` must grant them.
+/// The `apiVersion` and `kind` the policy reads, as `spec.contextAwareResources` must grant them.
 pub const NODE_API_VERSION: &str = "v1";
 /// See [`NODE_API_VERSION`].
 pub const NODE_KIND: &str = "Node";
-/// The only fields the policy reads of a Node: the host trims every other field before sending the list
-/// (policy-server 1.33+ honours field masks), so a large cluster costs a few bytes per node.
+/// The only fields the policy reads of a Node: the host trims every other field before sending it (policy-server
+/// 1.33+ honours field masks), so a large cluster costs a few bytes per node.
 pub const NODE_FIELD_MASKS: [&str; 2] = ["metadata.name", "status.nodeInfo.kubeletVersion"];
 
 /// A Kubernetes `MAJOR.MINOR`, the granularity at which features and feature gates change.
@@ -54,6 +56,11 @@ pub enum MinimumVersionError {
 }
 
 impl KubeletVersion {
+    /// `MAJOR.MINOR`.
+    pub const fn new(major: u32, minor: u32) -> Self {
+        Self { major, minor }
+    }
+
     /// Reads the setting `minimumKubeletVersion`: exactly `MAJOR.MINOR`, at least 1.29.
     pub fn parse_minimum(text: &str) -> Result<Self, MinimumVersionError> {
         let (major, minor) = text.split_once('.').ok_or(MinimumVersionError::NotMajorMinor)?;
@@ -95,74 +102,102 @@ fn decimal(text: &str) -> Option<u32> {
     text.parse().ok()
 }
 
-/// One Node as the policy sees it.
+/// A node's kubelet, read once from `status.nodeInfo.kubeletVersion`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kubelet {
+    /// A version that reads: its `MAJOR.MINOR`, and the text as reported (`v1.29.3-eks-4f1a2b`) for messages.
+    Version {
+        /// What decides.
+        version: KubeletVersion,
+        /// What the node reported.
+        reported: String,
+    },
+    /// The node reports no kubelet version.
+    Missing,
+    /// The node reports a version that does not read as one.
+    Unreadable(String),
+}
+
+impl Kubelet {
+    /// Reads `status.nodeInfo.kubeletVersion`; an empty text is a missing version.
+    pub fn read(reported: &str) -> Self {
+        if reported.is_empty() {
+            return Kubelet::Missing;
+        }
+        match KubeletVersion::parse_kubelet(reported) {
+            Some(version) => Kubelet::Version {
+                version,
+                reported: reported.to_owned(),
+            },
+            None => Kubelet::Unreadable(reported.to_owned()),
+        }
+    }
+
+    /// The version, when it reads.
+    pub fn version(&self) -> Option<KubeletVersion> {
+        match self {
+            Kubelet::Version { version, .. } => Some(*version),
+            Kubelet::Missing | Kubelet::Unreadable(_) => None,
+        }
+    }
+}
+
+/// A node that cannot be trusted to run native sidecars, as a warning names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
     /// `metadata.name`.
     pub name: String,
-    /// `status.nodeInfo.kubeletVersion`, as reported (empty when the node reports none).
-    pub kubelet_version: String,
+    /// Its kubelet.
+    pub kubelet: Kubelet,
 }
 
 impl Node {
-    /// A node named `name` whose kubelet reports `kubelet_version`.
-    pub fn new(name: impl Into<String>, kubelet_version: impl Into<String>) -> Self {
+    /// A node named `name` whose kubelet reports `kubelet_version` (empty: none).
+    pub fn new(name: impl Into<String>, kubelet_version: &str) -> Self {
         Self {
             name: name.into(),
-            kubelet_version: kubelet_version.into(),
+            kubelet: Kubelet::read(kubelet_version),
         }
     }
+}
 
-    fn runs_native_sidecars(&self, minimum: KubeletVersion) -> bool {
-        KubeletVersion::parse_kubelet(&self.kubelet_version).is_some_and(|version| version >= minimum)
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kubelet {
+            Kubelet::Version { reported, .. } => write!(f, "'{}' (kubelet {reported})", self.name),
+            Kubelet::Missing => write!(f, "'{}' (no kubelet version)", self.name),
+            Kubelet::Unreadable(reported) => write!(f, "'{}' (kubelet version '{reported}' unreadable)", self.name),
+        }
     }
 }
 
-/// What asking the cluster for its Nodes gave: the nodes, or the error to quote.
-pub type NodeLookup = Result<Vec<Node>, String>;
-
-/// Reads the host's answer to `list_resources_all` for `v1/Node` (a `NodeList`), keeping only the two fields the
-/// decision needs. Deliberately not `k8s_openapi::List<Node>`: a typed Node is a deep tree of optional structs,
-/// and a host that ignores field masks sends every node's images and conditions; here serde skips them unread.
-pub fn parse_node_list(json: &[u8]) -> NodeLookup {
-    #[derive(Deserialize)]
-    struct List {
-        /// Go encodes an empty list as `null` as readily as `[]`.
-        #[serde(default)]
-        items: Option<Vec<Item>>,
-    }
-    #[derive(Deserialize, Default)]
-    #[serde(default)]
-    struct Item {
-        metadata: Metadata,
-        status: Status,
-    }
-    #[derive(Deserialize, Default)]
-    #[serde(default)]
-    struct Metadata {
-        name: String,
-    }
-    #[derive(Deserialize, Default)]
-    #[serde(default, rename_all = "camelCase")]
-    struct Status {
-        node_info: NodeInfo,
-    }
-    #[derive(Deserialize, Default)]
-    #[serde(default, rename_all = "camelCase")]
-    struct NodeInfo {
-        kubelet_version: String,
-    }
-    let list: List = serde_json::from_slice(json).map_err(|error| format!("unreadable NodeList: {error}"))?;
-    Ok(list
-        .items
-        .unwrap_or_default()
-        .into_iter()
-        .map(|item| Node {
-            name: item.metadata.name,
-            kubelet_version: item.status.node_info.kubelet_version,
-        })
-        .collect())
+/// What the policy asks the cluster: every Node, or the one a Pod is pinned to (`spec.nodeName`), which costs one
+/// `get_resource` instead of a list of the whole cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeQuery<'a> {
+    /// `list_resources_all` of `v1/Node`: the answer is a `NodeList`.
+    All,
+    /// `get_resource` of this Node: the answer is one `Node`.
+    Named(&'a str),
 }
+
+/// Why the cluster gave no usable answer.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum LookupError {
+    /// The host refused or failed the call (no access granted, RBAC, the API server unreachable): the host's words.
+    #[error("{0}")]
+    Denied(String),
+    /// The host answered that the named Node does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The host answered with something that is not a NodeList or Node: a host defect, not a permission problem.
+    #[error("{0}")]
+    Unreadable(String),
+}
+
+/// The cluster's answer to a [`NodeQuery`], as the host sent it: the JSON of a `NodeList` (for [`NodeQuery::All`])
+/// or of one `Node` (for [`NodeQuery::Named`]).
+pub type NodeLookup = Result<Vec<u8>, LookupError>;
 
 /// The part of a failed host call worth quoting to a user: its first line (hosts append stack backtraces), without
 /// the prefixes the waPC guest (`Host error: `) and policy-evaluator (`Callback evaluation failure: `) put before
@@ -175,60 +210,215 @@ pub fn lookup_error(message: &str) -> String {
     text.trim_end_matches('.').trim_end().to_owned()
 }
 
-/// `spec.nodeName` of a pod spec: when set, the Pod runs there and nowhere else.
-pub fn pinned_node(spec: &Value) -> Option<&str> {
-    spec.get("nodeName")
-        .and_then(Value::as_str)
-        .filter(|name| !name.is_empty())
+/// Whether a host's error for a `get_resource` says that the object does not exist (the API server's 404, which
+/// kube-rs reports as `NotFound` with the message `nodes "NAME" not found`).
+pub fn is_not_found(message: &str) -> bool {
+    message.contains("NotFound") || message.contains("\" not found")
 }
 
 /// Why the policy does not rely on native sidecars for this object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotReady {
-    /// The Node list could not be obtained; the text is the host's error.
-    LookupFailed(String),
+    /// The cluster gave no usable answer.
+    LookupFailed(LookupError),
     /// The cluster listed no Node at all.
     NoNodes,
-    /// `spec.nodeName` names a node the cluster did not list.
+    /// `spec.nodeName` names a node the cluster does not have.
     PinnedNodeUnknown(String),
+    /// `spec.nodeName` names a node whose kubelet is too old or unreadable.
+    PinnedNodeOld(Node),
     /// These nodes' kubelets are older than the minimum or report no readable version.
     OldKubelets {
-        /// The nodes that cannot run native sidecars, in the order the cluster listed them.
-        nodes: Vec<Node>,
-        /// `spec.nodeName` pinned the Pod to the (single) node in `nodes`.
-        pinned: bool,
+        /// The first few, in the order the cluster listed them.
+        named: Vec<Node>,
+        /// How many more there are.
+        more: usize,
     },
 }
 
-/// Decides whether every node that can run this pod spec runs native sidecars. `Ok(())` when they all do.
-pub fn readiness(lookup: NodeLookup, pinned: Option<&str>, minimum: KubeletVersion) -> Result<(), NotReady> {
-    let nodes = lookup.map_err(NotReady::LookupFailed)?;
-    if nodes.is_empty() {
-        return Err(NotReady::NoNodes);
-    }
-    let not_ready: Vec<Node> = match pinned {
-        Some(name) => {
-            let node = nodes
-                .into_iter()
-                .find(|node| node.name == name)
-                .ok_or_else(|| NotReady::PinnedNodeUnknown(name.to_owned()))?;
-            if node.runs_native_sidecars(minimum) {
-                return Ok(());
-            }
-            vec![node]
+/// Every counted node runs native sidecars; `oldest` is the oldest counted kubelet (what a kubelet supports, the
+/// API server in front of it supports too, as a kubelet is never newer than its API server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ready {
+    /// The oldest kubelet among the counted nodes.
+    pub oldest: KubeletVersion,
+}
+
+/// Decides from the cluster's answer to `query` whether every node that can run the pod spec runs kubelet
+/// `minimum` or later.
+pub fn readiness(answer: NodeLookup, query: NodeQuery<'_>, minimum: KubeletVersion) -> Result<Ready, NotReady> {
+    let json = match answer {
+        Ok(json) => json,
+        Err(LookupError::NotFound) => {
+            return Err(match query {
+                NodeQuery::Named(name) => NotReady::PinnedNodeUnknown(name.to_owned()),
+                NodeQuery::All => NotReady::NoNodes,
+            });
         }
-        None => nodes
-            .into_iter()
-            .filter(|node| !node.runs_native_sidecars(minimum))
-            .collect(),
+        Err(error) => return Err(NotReady::LookupFailed(error)),
     };
-    if not_ready.is_empty() {
-        return Ok(());
+    let unreadable = |kind: &str, error: serde_json::Error| {
+        NotReady::LookupFailed(LookupError::Unreadable(format!("unreadable {kind}: {error}")))
+    };
+    match query {
+        NodeQuery::All => {
+            let mut reader = serde_json::Deserializer::from_slice(&json);
+            let tally = NodeListSeed { minimum }
+                .deserialize(&mut reader)
+                .and_then(|tally| reader.end().map(|()| tally))
+                .map_err(|error| unreadable("NodeList", error))?;
+            match (tally.oldest, tally.not_ready) {
+                (_, 1..) => Err(NotReady::OldKubelets {
+                    more: tally.not_ready - tally.named.len(),
+                    named: tally.named,
+                }),
+                (Some(oldest), 0) => Ok(Ready { oldest }),
+                (None, 0) => Err(NotReady::NoNodes),
+            }
+        }
+        NodeQuery::Named(name) => {
+            let node: NodeItem<'_> = serde_json::from_slice(&json).map_err(|error| unreadable("Node", error))?;
+            if node.metadata.name != name {
+                return Err(NotReady::PinnedNodeUnknown(name.to_owned()));
+            }
+            match Kubelet::read(&node.status.node_info.kubelet_version) {
+                Kubelet::Version { version, .. } if version >= minimum => Ok(Ready { oldest: version }),
+                kubelet => Err(NotReady::PinnedNodeOld(Node {
+                    name: name.to_owned(),
+                    kubelet,
+                })),
+            }
+        }
     }
-    Err(NotReady::OldKubelets {
-        nodes: not_ready,
-        pinned: pinned.is_some(),
-    })
+}
+
+/// The nodes of a NodeList as the decision needs them, tallied as they are read: a ready node is neither copied
+/// nor kept, so a 5,000-node answer costs one pass over its bytes.
+#[derive(Default)]
+struct Tally {
+    /// How many nodes are not ready.
+    not_ready: usize,
+    /// The first few of them, for the warning.
+    named: Vec<Node>,
+    /// The oldest kubelet among the ready ones.
+    oldest: Option<KubeletVersion>,
+}
+
+impl Tally {
+    fn count(&mut self, node: NodeItem<'_>, minimum: KubeletVersion) {
+        let kubelet = Kubelet::read(&node.status.node_info.kubelet_version);
+        match kubelet.version() {
+            Some(version) if version >= minimum => {
+                self.oldest = Some(self.oldest.map_or(version, |oldest| oldest.min(version)));
+            }
+            _ => {
+                self.not_ready += 1;
+                if self.named.len() < NODES_NAMED {
+                    self.named.push(Node {
+                        name: node.metadata.name.into_owned(),
+                        kubelet,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// A `NodeList` read with the minimum in hand: `items` is tallied, every other key skipped unread.
+struct NodeListSeed {
+    minimum: KubeletVersion,
+}
+
+impl<'de> DeserializeSeed<'de> for NodeListSeed {
+    type Value = Tally;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Tally, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NodeListSeed {
+    type Value = Tally;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a NodeList")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tally, A::Error> {
+        let mut tally = Tally::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == "items" {
+                tally = map.next_value_seed(ItemsSeed { minimum: self.minimum })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(tally)
+    }
+}
+
+/// `items`: a list of Nodes, or `null` (Go encodes an empty list as readily as `null`).
+struct ItemsSeed {
+    minimum: KubeletVersion,
+}
+
+impl<'de> DeserializeSeed<'de> for ItemsSeed {
+    type Value = Tally;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Tally, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemsSeed {
+    type Value = Tally;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Tally, E> {
+        Ok(Tally::default())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Tally, A::Error> {
+        let mut tally = Tally::default();
+        while let Some(node) = seq.next_element::<NodeItem<'de>>()? {
+            tally.count(node, self.minimum);
+        }
+        Ok(tally)
+    }
+}
+
+/// One Node, borrowing its two fields from the answer where it can.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NodeItem<'a> {
+    #[serde(borrow)]
+    metadata: NodeMetadata<'a>,
+    #[serde(borrow)]
+    status: NodeStatus<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NodeMetadata<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct NodeStatus<'a> {
+    #[serde(borrow)]
+    node_info: NodeInfo<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct NodeInfo<'a> {
+    #[serde(borrow)]
+    kubelet_version: Cow<'a, str>,
 }
 
 impl NotReady {
@@ -236,41 +426,40 @@ impl NotReady {
     /// in Init on a node whose kubelet is older than MINIMUM, and ...".
     pub fn describe(&self, minimum: KubeletVersion) -> String {
         match self {
-            NotReady::LookupFailed(error) => format!(
-                "the cluster's Nodes could not be listed to rule that out: {error}. Grant the policy access: list \
+            NotReady::LookupFailed(LookupError::Denied(error)) => format!(
+                "the cluster's Nodes could not be read to rule that out: {error}. Grant the policy access: list \
                  `{{apiVersion: {NODE_API_VERSION}, kind: {NODE_KIND}}}` in its spec.contextAwareResources, and \
                  allow get, list and watch on nodes to the policy server's service account"
             ),
-            NotReady::NoNodes => "the cluster listed no Node to rule that out".to_owned(),
+            NotReady::LookupFailed(LookupError::Unreadable(error)) => format!(
+                "the cluster's answer about its Nodes could not be read to rule that out ({error}); the policy \
+                 server sent something that is not a Node: please report it"
+            ),
+            NotReady::LookupFailed(LookupError::NotFound) | NotReady::NoNodes => {
+                "the cluster listed no Node to rule that out".to_owned()
+            }
             NotReady::PinnedNodeUnknown(name) => {
                 format!("the Pod's node '{name}' (spec.nodeName) is not among the cluster's Nodes")
             }
-            NotReady::OldKubelets { nodes, pinned } => {
-                let mut named: Vec<String> = nodes.iter().take(NODES_NAMED).map(describe_node).collect();
-                if nodes.len() > NODES_NAMED {
-                    named.push(format!("{} more", nodes.len() - NODES_NAMED));
+            NotReady::PinnedNodeOld(node) => {
+                format!("the Pod's node (spec.nodeName) {node} does not run kubelet {minimum} or later")
+            }
+            NotReady::OldKubelets { named, more } => {
+                let mut listed: Vec<String> = named.iter().map(Node::to_string).collect();
+                if *more > 0 {
+                    listed.push(format!("{more} more"));
                 }
-                let (which, verb) = match (pinned, nodes.len()) {
-                    (true, _) => ("the Pod's node (spec.nodeName)", "does"),
-                    (false, 1) => ("node", "does"),
-                    (false, _) => ("nodes", "do"),
+                let (which, verb) = if named.len() + more == 1 {
+                    ("node", "does")
+                } else {
+                    ("nodes", "do")
                 };
-                format!("{which} {} {verb} not run kubelet {minimum} or later", join_and(&named))
+                format!(
+                    "{which} {} {verb} not run kubelet {minimum} or later",
+                    join_and(&listed)
+                )
             }
         }
-    }
-}
-
-fn describe_node(node: &Node) -> String {
-    if node.kubelet_version.is_empty() {
-        format!("'{}' (no kubelet version)", node.name)
-    } else if KubeletVersion::parse_kubelet(&node.kubelet_version).is_none() {
-        format!(
-            "'{}' (kubelet version '{}' unreadable)",
-            node.name, node.kubelet_version
-        )
-    } else {
-        format!("'{}' (kubelet {})", node.name, node.kubelet_version)
     }
 }
 
@@ -283,9 +472,27 @@ pub(crate) fn join_and(items: &[String]) -> String {
     }
 }
 
+/// A NodeList's JSON, as a host sends it, for the nodes `(name, kubelet version)`: what tests and the playground
+/// hand [`readiness`] in place of a cluster.
+pub fn node_list_json<'a>(nodes: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<u8> {
+    let items: Vec<serde_json::Value> = nodes
+        .into_iter()
+        .map(|(name, version)| node_json(name, version))
+        .collect();
+    serde_json::json!({"apiVersion": NODE_API_VERSION, "kind": "NodeList", "items": items})
+        .to_string()
+        .into_bytes()
+}
+
+/// One Node's JSON (the answer to `get_resource`), trimmed to the fields the policy reads.
+pub fn node_json(name: &str, kubelet_version: &str) -> serde_json::Value {
+    serde_json::json!({"metadata": {"name": name}, "status": {"nodeInfo": {"kubeletVersion": kubelet_version}}})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_messages::message;
     use rstest::rstest;
 
     fn v(major: u32, minor: u32) -> KubeletVersion {
@@ -312,6 +519,14 @@ mod tests {
     }
 
     #[rstest]
+    #[case::reported("v1.30.4", Kubelet::Version { version: v(1, 30), reported: "v1.30.4".into() })]
+    #[case::missing("", Kubelet::Missing)]
+    #[case::unreadable("latest", Kubelet::Unreadable("latest".into()))]
+    fn kubelets_are_read_once(#[case] text: &str, #[case] expected: Kubelet) {
+        assert_eq!(Kubelet::read(text), expected);
+    }
+
+    #[rstest]
     #[case::beta("1.29", Ok(v(1, 29)))]
     #[case::ga("1.33", Ok(v(1, 33)))]
     #[case::next_major("2.0", Ok(v(2, 0)))]
@@ -325,107 +540,147 @@ mod tests {
         assert_eq!(KubeletVersion::parse_minimum(text), expected);
     }
 
-    #[test]
-    fn too_old_minimum_says_why() {
-        assert_eq!(
-            MinimumVersionError::TooOld.to_string(),
-            "native sidecars do not exist before Kubernetes 1.29"
-        );
+    /// A list answer for `node-1`, `node-2`, ... with these kubelet versions.
+    fn listed(versions: &[&str]) -> NodeLookup {
+        let names: Vec<String> = (1..=versions.len()).map(|i| format!("node-{i}")).collect();
+        Ok(node_list_json(
+            names.iter().map(String::as_str).zip(versions.iter().copied()),
+        ))
     }
 
-    fn nodes(versions: &[&str]) -> NodeLookup {
-        Ok(versions
-            .iter()
-            .enumerate()
-            .map(|(i, version)| Node::new(format!("node-{}", i + 1), *version))
-            .collect())
-    }
-
-    fn names(result: Result<(), NotReady>) -> Vec<String> {
-        match result {
-            Err(NotReady::OldKubelets { nodes, .. }) => nodes.into_iter().map(|n| n.name).collect(),
-            other => panic!("expected old kubelets, got {other:?}"),
-        }
+    fn named(name: &str, version: &str) -> NodeLookup {
+        Ok(node_json(name, version).to_string().into_bytes())
     }
 
     #[rstest]
-    #[case::all_ready(&["v1.30.4", "v1.29.3-eks-4f1a2b", "v1.31.0+k3s1"], None, true)]
-    #[case::one_old(&["v1.30.4", "v1.28.9"], None, false)]
-    #[case::unreadable_is_not_ready(&["v1.30.4", "garbage"], None, false)]
-    #[case::missing_version_is_not_ready(&["v1.30.4", ""], None, false)]
-    #[case::pinned_to_ready_node_of_mixed_cluster(&["v1.28.9", "v1.30.4"], Some("node-2"), true)]
-    #[case::pinned_to_old_node(&["v1.28.9", "v1.30.4"], Some("node-1"), false)]
-    fn readiness_of_clusters(#[case] versions: &[&str], #[case] pinned: Option<&str>, #[case] ready: bool) {
-        assert_eq!(readiness(nodes(versions), pinned, NATIVE_SIDECARS_SINCE).is_ok(), ready);
+    #[case::all_ready(&["v1.30.4", "v1.29.3-eks-4f1a2b", "v1.31.0+k3s1"], true)]
+    #[case::one_old(&["v1.30.4", "v1.28.9"], false)]
+    #[case::unreadable_is_not_ready(&["v1.30.4", "garbage"], false)]
+    #[case::missing_version_is_not_ready(&["v1.30.4", ""], false)]
+    fn readiness_of_clusters(#[case] versions: &[&str], #[case] ready: bool) {
+        assert_eq!(
+            readiness(listed(versions), NodeQuery::All, NATIVE_SIDECARS_SINCE).is_ok(),
+            ready
+        );
+    }
+
+    #[test]
+    fn a_ready_cluster_reports_its_oldest_kubelet() {
+        assert_eq!(
+            readiness(
+                listed(&["v1.33.1", "v1.31.0+k3s1", "v1.34.0"]),
+                NodeQuery::All,
+                v(1, 29)
+            ),
+            Ok(Ready { oldest: v(1, 31) })
+        );
     }
 
     #[test]
     fn only_the_nodes_that_are_not_ready_are_reported() {
-        let result = readiness(nodes(&["v1.30.4", "v1.28.9", "v1.33.0", "bad"]), None, v(1, 33));
-        assert_eq!(names(result), ["node-1", "node-2", "node-4"]);
+        let result = readiness(
+            listed(&["v1.30.4", "v1.28.9", "v1.33.0", "bad"]),
+            NodeQuery::All,
+            v(1, 33),
+        );
+        let Err(NotReady::OldKubelets { named, more }) = result else {
+            panic!("expected old kubelets, got {result:?}");
+        };
+        let names: Vec<&str> = named.iter().map(|node| node.name.as_str()).collect();
+        assert_eq!((names, more), (vec!["node-1", "node-2", "node-4"], 0));
     }
 
     #[rstest]
-    #[case::lookup_failed(Err("denied".to_owned()), None, NotReady::LookupFailed("denied".into()))]
-    #[case::no_nodes(Ok(vec![]), None, NotReady::NoNodes)]
-    #[case::pinned_node_unknown(nodes(&["v1.30.4"]), Some("elsewhere"), NotReady::PinnedNodeUnknown("elsewhere".into()))]
-    fn unknown_clusters_are_not_ready(
-        #[case] lookup: NodeLookup,
-        #[case] pinned: Option<&str>,
+    #[case::denied(Err(LookupError::Denied("denied".into())), NodeQuery::All, NotReady::LookupFailed(LookupError::Denied("denied".into())))]
+    #[case::no_nodes(listed(&[]), NodeQuery::All, NotReady::NoNodes)]
+    #[case::null_items(Ok(br#"{"items":null}"#.to_vec()), NodeQuery::All, NotReady::NoNodes)]
+    #[case::pinned_node_not_found(Err(LookupError::NotFound), NodeQuery::Named("elsewhere"), NotReady::PinnedNodeUnknown("elsewhere".into()))]
+    #[case::pinned_node_answered_by_another(named("other", "v1.30.1"), NodeQuery::Named("elsewhere"), NotReady::PinnedNodeUnknown("elsewhere".into()))]
+    #[case::pinned_node_old(
+        named("n", "v1.28.1"),
+        NodeQuery::Named("n"),
+        NotReady::PinnedNodeOld(Node::new("n", "v1.28.1"))
+    )]
+    fn unknown_or_old_clusters_are_not_ready(
+        #[case] answer: NodeLookup,
+        #[case] query: NodeQuery<'_>,
         #[case] expected: NotReady,
     ) {
-        assert_eq!(readiness(lookup, pinned, NATIVE_SIDECARS_SINCE), Err(expected));
+        assert_eq!(readiness(answer, query, NATIVE_SIDECARS_SINCE), Err(expected));
+    }
+
+    #[test]
+    fn a_pinned_ready_node_is_ready() {
+        assert_eq!(
+            readiness(named("n", "v1.32.1-gke.1002000"), NodeQuery::Named("n"), v(1, 29)),
+            Ok(Ready { oldest: v(1, 32) })
+        );
     }
 
     #[test]
     fn at_most_three_nodes_are_named() {
-        let Err(not_ready) = readiness(
-            nodes(&["v1.27.1", "v1.28.9", "", "odd", "v1.28.0"]),
-            None,
+        let not_ready = readiness(
+            listed(&["v1.27.1", "v1.28.9", "", "odd", "v1.28.0"]),
+            NodeQuery::All,
             NATIVE_SIDECARS_SINCE,
-        ) else {
-            panic!("not ready expected");
-        };
+        )
+        .expect_err("not ready");
         assert_eq!(
             not_ready.describe(NATIVE_SIDECARS_SINCE),
-            "nodes 'node-1' (kubelet v1.27.1), 'node-2' (kubelet v1.28.9), 'node-3' (no kubelet version) and 2 more \
-             do not run kubelet 1.29 or later"
+            message(
+                "reason_old_nodes",
+                &[
+                    (
+                        "nodes",
+                        "'node-1' (kubelet v1.27.1), 'node-2' (kubelet v1.28.9), 'node-3' (no kubelet version) and 2 more"
+                    ),
+                    ("minimum", "1.29")
+                ]
+            )
         );
     }
 
     #[rstest]
-    #[case::one_node(&["v1.30.1", "v1.28.9"], None, "node 'node-2' (kubelet v1.28.9) does not run kubelet 1.29 or later")]
-    #[case::pinned_node(&["odd"], Some("node-1"), "the Pod's node (spec.nodeName) 'node-1' (kubelet version 'odd' unreadable) does not run kubelet 1.29 or later")]
-    #[case::pinned_node_unknown(&["v1.30.1"], Some("gone"), "the Pod's node 'gone' (spec.nodeName) is not among the cluster's Nodes")]
-    #[case::no_nodes(&[], None, "the cluster listed no Node to rule that out")]
-    fn reasons(#[case] versions: &[&str], #[case] pinned: Option<&str>, #[case] expected: &str) {
-        let not_ready = readiness(nodes(versions), pinned, NATIVE_SIDECARS_SINCE).expect_err("not ready");
-        assert_eq!(not_ready.describe(NATIVE_SIDECARS_SINCE), expected);
+    #[case::one_node(listed(&["v1.30.1", "v1.28.9"]), NodeQuery::All, "reason_old_node", &[("node", "'node-2' (kubelet v1.28.9)"), ("minimum", "1.29")])]
+    #[case::pinned_node(named("node-1", "odd"), NodeQuery::Named("node-1"), "reason_pinned_node", &[("node", "'node-1' (kubelet version 'odd' unreadable)"), ("minimum", "1.29")])]
+    #[case::pinned_node_unknown(Err(LookupError::NotFound), NodeQuery::Named("gone"), "reason_pinned_unknown", &[("node", "gone")])]
+    #[case::no_nodes(listed(&[]), NodeQuery::All, "reason_no_nodes", &[])]
+    #[case::denied(Err(LookupError::Denied("Policy has not been granted access to Kubernetes v1/Node resources".into())), NodeQuery::All, "reason_lookup_failed", &[("error", "Policy has not been granted access to Kubernetes v1/Node resources")])]
+    #[case::unreadable(Ok(b"oops".to_vec()), NodeQuery::All, "reason_unreadable", &[("error", "unreadable NodeList: expected value at line 1 column 1")])]
+    fn reasons(
+        #[case] answer: NodeLookup,
+        #[case] query: NodeQuery<'_>,
+        #[case] template: &str,
+        #[case] values: &[(&str, &str)],
+    ) {
+        let not_ready = readiness(answer, query, NATIVE_SIDECARS_SINCE).expect_err("not ready");
+        assert_eq!(not_ready.describe(NATIVE_SIDECARS_SINCE), message(template, values));
     }
 
     #[test]
-    fn a_failed_lookup_says_what_to_grant() {
-        let text = NotReady::LookupFailed("Policy has not been granted access to Kubernetes v1/Node resources".into())
-            .describe(NATIVE_SIDECARS_SINCE);
-        assert_eq!(
-            text,
-            "the cluster's Nodes could not be listed to rule that out: Policy has not been granted access to \
-             Kubernetes v1/Node resources. Grant the policy access: list `{apiVersion: v1, kind: Node}` in its \
-             spec.contextAwareResources, and allow get, list and watch on nodes to the policy server's service \
-             account"
+    fn an_unreadable_answer_does_not_ask_for_access() {
+        let not_ready =
+            readiness(Ok(br#"{"items":{}}"#.to_vec()), NodeQuery::All, NATIVE_SIDECARS_SINCE).expect_err("not ready");
+        assert!(
+            !not_ready.describe(NATIVE_SIDECARS_SINCE).contains("Grant"),
+            "{not_ready:?}"
         );
     }
 
     #[rstest]
-    #[case::masked(br#"{"apiVersion":"v1","kind":"NodeList","metadata":{},"items":[{"metadata":{"name":"a"},"status":{"nodeInfo":{"kubeletVersion":"v1.30.4"}}}]}"#, Ok(vec![Node::new("a", "v1.30.4")]))]
-    #[case::full_node_fields_are_skipped(br#"{"items":[{"metadata":{"name":"a","labels":{"x":"y"}},"spec":{"podCIDR":"10.0.0.0/24"},"status":{"images":[{"names":["x"]}],"nodeInfo":{"kubeletVersion":"v1.28.1","osImage":"x"}}}]}"#, Ok(vec![Node::new("a", "v1.28.1")]))]
-    #[case::no_status(br#"{"items":[{"metadata":{"name":"a"}}]}"#, Ok(vec![Node::new("a", "")]))]
-    #[case::empty_list(br#"{"apiVersion":"v1","kind":"NodeList","items":[]}"#, Ok(vec![]))]
-    #[case::null_items(br#"{"items":null}"#, Ok(vec![]))]
-    #[case::items_not_a_list(br#"{"items":{}}"#, Err("unreadable NodeList: invalid type: map, expected a sequence at line 1 column 9".into()))]
-    #[case::not_json(b"oops", Err("unreadable NodeList: expected value at line 1 column 1".into()))]
-    fn node_lists(#[case] json: &[u8], #[case] expected: NodeLookup) {
-        assert_eq!(parse_node_list(json), expected);
+    #[case::masked(br#"{"apiVersion":"v1","kind":"NodeList","metadata":{},"items":[{"metadata":{"name":"a"},"status":{"nodeInfo":{"kubeletVersion":"v1.28.4"}}}]}"#, Some(Node::new("a", "v1.28.4")))]
+    #[case::full_node_fields_are_skipped(br#"{"items":[{"metadata":{"name":"a","labels":{"x":"y"}},"spec":{"podCIDR":"10.0.0.0/24"},"status":{"images":[{"names":["x"]}],"nodeInfo":{"kubeletVersion":"v1.28.1","osImage":"x"}}}]}"#, Some(Node::new("a", "v1.28.1")))]
+    #[case::no_status(br#"{"items":[{"metadata":{"name":"a"}}]}"#, Some(Node::new("a", "")))]
+    #[case::escaped_name(
+        br#"{"items":[{"metadata":{"name":"n\u0061me"},"status":{"nodeInfo":{"kubeletVersion":"v1.2"}}}]}"#,
+        Some(Node::new("name", "v1.2"))
+    )]
+    fn node_lists_are_read_for_the_two_fields(#[case] json: &[u8], #[case] first_old: Option<Node>) {
+        let result = readiness(Ok(json.to_vec()), NodeQuery::All, NATIVE_SIDECARS_SINCE);
+        let Err(NotReady::OldKubelets { named, .. }) = result else {
+            panic!("expected old kubelets, got {result:?}");
+        };
+        assert_eq!(named.into_iter().next(), first_old);
     }
 
     #[rstest]

@@ -1,20 +1,24 @@
 //! The placement rules: which containers of a pod spec are misplaced or unapproved sidecars.
 //!
-//! Reads the pod spec's JSON directly and only the fields it needs (`name`, `image`, `restartPolicy`,
-//! `restartPolicyRules`), so fields newer than any typed model are neither required nor lost.
+//! They read the pod spec's lean view ([`crate::view`]): a container's `name`, `image`, `restartPolicy` and
+//! `restartPolicyRules`, nothing else, so fields newer than any typed model are neither required nor lost.
 
 use std::fmt;
 
-use serde_json::{Map, Value};
 use thiserror::Error;
 
 use crate::settings::Policy;
+use crate::view::{ContainerView, List, PodSpecView, Slot, Text};
 use crate::workload::PodSpecPath;
 
-pub(crate) const RESTART_POLICY: &str = "restartPolicy";
-pub(crate) const RESTART_POLICY_RULES: &str = "restartPolicyRules";
+/// The container field that makes an init container a native sidecar.
+pub const RESTART_POLICY: &str = "restartPolicy";
+/// The container restart rules of Kubernetes 1.34+, which a conversion never drops silently.
+pub const RESTART_POLICY_RULES: &str = "restartPolicyRules";
 /// The only `restartPolicy` that makes an init container a sidecar.
-pub(crate) const ALWAYS: &str = "Always";
+pub const ALWAYS: &str = "Always";
+/// How a container without a name is called in messages.
+pub(crate) const UNNAMED: &str = "(unnamed)";
 
 /// The two container lists a placement decision is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,29 +39,52 @@ impl ContainerList {
     }
 }
 
+/// One container of a pod spec: which list, where in it, and its name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ContainerRef {
+    /// The list it is in.
+    pub list: ContainerList,
+    /// Its position in that list.
+    pub index: usize,
+    /// `name`, when it has one.
+    pub name: Option<String>,
+}
+
+impl ContainerRef {
+    /// `'vault-agent'`, or `(unnamed)`.
+    pub fn quoted_name(&self) -> String {
+        quoted_name(self.name.as_deref())
+    }
+
+    /// `spec.template.spec.containers[1]`: where the container is, as users write paths.
+    pub fn location(&self, spec: PodSpecPath) -> String {
+        format!("{}.{}[{}]", spec.display(), self.list.field(), self.index)
+    }
+
+    /// `/spec/template/spec/containers/1`: the same as a JSON pointer into the object.
+    pub fn pointer(&self, spec: PodSpecPath) -> String {
+        format!("{}/{}/{}", spec.pointer(), self.list.field(), self.index)
+    }
+}
+
+/// `'name'`, or `(unnamed)`.
+pub(crate) fn quoted_name(name: Option<&str>) -> String {
+    name.map_or_else(|| UNNAMED.to_owned(), |name| format!("'{name}'"))
+}
+
 /// What is wrong with a container.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Problem {
     /// A sidecar declared in `containers`.
     LegacySidecar {
-        /// Why it cannot be converted automatically, if it cannot.
+        /// Why it cannot become a native sidecar as it is written, if it cannot.
         blocker: Option<ConversionBlocker>,
     },
     /// An init container with `restartPolicy: Always` that matches neither settings list (`restrictNativeSidecars`).
     UnapprovedNativeSidecar,
 }
 
-impl Problem {
-    /// The list the offending container is in: each problem can only occur in one.
-    pub fn list(&self) -> ContainerList {
-        match self {
-            Problem::LegacySidecar { .. } => ContainerList::Containers,
-            Problem::UnapprovedNativeSidecar => ContainerList::InitContainers,
-        }
-    }
-}
-
-/// A container setting that a conversion would have to overwrite, which the policy never does silently.
+/// A container setting that a native sidecar cannot keep, which the policy never overwrites silently.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ConversionBlocker {
     /// `restartPolicy: Never` / `OnFailure` on a regular container (Kubernetes 1.34+ container restart rules).
@@ -83,17 +110,17 @@ impl fmt::Display for ConversionBlocker {
     }
 }
 
-/// One misplaced or unapproved container.
+/// One misplaced or unapproved container of a pod spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    /// What is wrong; it also says which list the container is in.
+    /// What is wrong.
     pub problem: Problem,
-    /// Position in that list.
-    pub index: usize,
-    /// `name`, when the container has one.
-    pub name: Option<String>,
+    /// Which container.
+    pub container: ContainerRef,
     /// `image`, when the container has one.
     pub image: Option<String>,
+    /// Where the pod spec is in the object.
+    pub spec: PodSpecPath,
 }
 
 /// Identifies the same problem in the old and the new object of an UPDATE: a container keeps its name when it is
@@ -104,30 +131,37 @@ pub struct FindingKey<'a> {
     name: Option<&'a str>,
 }
 
+/// Whether the policy converts legacy sidecars (`mutate`): a message talks about conversion only then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wording {
+    /// Validation: what is wrong and how to write it.
+    Validating,
+    /// Mutation: also why the policy did not convert it itself.
+    Converting,
+}
+
 impl Finding {
     /// See [`FindingKey`].
     pub fn key(&self) -> FindingKey<'_> {
         FindingKey {
             problem: std::mem::discriminant(&self.problem),
-            name: self.name.as_deref(),
+            name: self.container.name.as_deref(),
         }
     }
 
-    /// The list the container is in.
-    pub fn list(&self) -> ContainerList {
-        self.problem.list()
+    /// `spec.template.spec.containers[1]`.
+    pub fn location(&self) -> String {
+        self.container.location(self.spec)
     }
 
-    /// `spec.template.spec.containers[1]`: where the container is, as users write paths.
-    pub fn location(&self, spec: PodSpecPath) -> String {
-        format!("{}.{}[{}]", spec.display(), self.list().field(), self.index)
+    /// `/spec/template/spec/containers/1`.
+    pub fn pointer(&self) -> String {
+        self.container.pointer(self.spec)
     }
 
-    /// `'vault-agent'`, or `(unnamed)`.
-    pub fn quoted_name(&self) -> String {
-        self.name
-            .as_deref()
-            .map_or_else(|| "(unnamed)".to_owned(), |n| format!("'{n}'"))
+    /// A legacy sidecar, convertible or not.
+    pub fn is_legacy(&self) -> bool {
+        matches!(self.problem, Problem::LegacySidecar { .. })
     }
 
     /// A legacy sidecar that can be moved as it is.
@@ -136,27 +170,31 @@ impl Finding {
     }
 
     /// A sentence a person can act on: which container, which image, where, and what to write instead.
-    pub fn describe(&self, spec: PodSpecPath) -> String {
-        let name = self.quoted_name();
+    pub fn describe(&self, wording: Wording) -> String {
+        let name = self.container.quoted_name();
         let image = self
             .image
             .as_deref()
             .map_or_else(|| "no image".to_owned(), |i| format!("image '{i}'"));
-        let at = self.location(spec);
-        let native = native_sidecar_fix(spec);
-        match &self.problem {
-            Problem::LegacySidecar { blocker: None } => {
+        let at = self.location();
+        let native = native_sidecar_fix(self.spec);
+        match (&self.problem, wording) {
+            (Problem::LegacySidecar { blocker: None }, _) => {
                 format!("container {name} ({image}) at {at} is a sidecar placed as a co-located container: {native}")
             }
-            Problem::LegacySidecar { blocker: Some(blocker) } => format!(
+            (Problem::LegacySidecar { blocker: Some(blocker) }, Wording::Validating) => format!(
+                "container {name} ({image}) at {at} is a sidecar placed as a co-located container, and cannot be a \
+                 native sidecar as written because {blocker}: remove that setting and {native}"
+            ),
+            (Problem::LegacySidecar { blocker: Some(blocker) }, Wording::Converting) => format!(
                 "container {name} ({image}) at {at} is a sidecar placed as a co-located container and was not \
                  converted because {blocker}: remove that setting and {native}"
             ),
-            Problem::UnapprovedNativeSidecar => format!(
+            (Problem::UnapprovedNativeSidecar, _) => format!(
                 "native sidecar not approved: container {name} ({image}) at {at} has `restartPolicy: Always` but \
                  matches neither sidecarImages nor sidecarContainerNames: add its image or name to the policy \
                  settings, or declare it in {}.containers",
-                spec.display()
+                self.spec.display()
             ),
         }
     }
@@ -193,34 +231,36 @@ pub enum SpecError {
     },
 }
 
-/// The fields of a container that placement depends on, borrowed from the JSON.
+/// A container whose placement fields are all strings (or unset).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ContainerView<'a> {
-    pub name: Option<&'a str>,
-    pub image: Option<&'a str>,
-    pub restart_policy: Option<&'a str>,
-    pub has_restart_policy_rules: bool,
+struct Container<'v> {
+    name: Option<&'v str>,
+    image: Option<&'v str>,
+    restart_policy: Option<&'v str>,
+    has_restart_policy_rules: bool,
 }
 
-impl<'a> ContainerView<'a> {
-    fn read(container: &'a Value, path: impl Fn() -> String) -> Result<Self, SpecError> {
-        let map = container
-            .as_object()
-            .ok_or_else(|| SpecError::NotAnObject { path: path() })?;
-        let string = |field: &str| {
-            optional_str(map, field).map_err(|()| SpecError::NotAString {
-                path: format!("{}.{field}", path()),
-            })
+impl<'v> Container<'v> {
+    fn read(view: &'v Slot<ContainerView<'_>>, at: impl Fn() -> String) -> Result<Self, SpecError> {
+        let Slot::Object(view) = view else {
+            return Err(SpecError::NotAnObject { path: at() });
+        };
+        let string = |text: &'v Text<'_>, field: &str| match text {
+            Text::Unset => Ok(None),
+            Text::Str(text) => Ok(Some(&**text)),
+            Text::NotAString => Err(SpecError::NotAString {
+                path: format!("{}.{field}", at()),
+            }),
         };
         Ok(Self {
-            name: string("name")?,
-            image: string("image")?,
-            restart_policy: string(RESTART_POLICY)?,
-            has_restart_policy_rules: map.get(RESTART_POLICY_RULES).is_some_and(|rules| !rules.is_null()),
+            name: string(&view.name, "name")?,
+            image: string(&view.image, "image")?,
+            restart_policy: string(&view.restart_policy, RESTART_POLICY)?,
+            has_restart_policy_rules: view.restart_policy_rules.0,
         })
     }
 
-    pub fn is_native_sidecar(&self) -> bool {
+    fn is_native_sidecar(&self) -> bool {
         self.restart_policy == Some(ALWAYS)
     }
 
@@ -231,40 +271,33 @@ impl<'a> ContainerView<'a> {
             _ => None,
         }
     }
-}
 
-/// `null` is how JSON says "not set".
-fn optional_str<'a>(map: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, ()> {
-    match map.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(()),
+    fn reference(&self, list: ContainerList, index: usize) -> ContainerRef {
+        ContainerRef {
+            list,
+            index,
+            name: self.name.map(str::to_owned),
+        }
     }
 }
 
-/// The entries of one container list; absent or `null` is an empty list.
-fn container_list(spec: &Map<String, Value>, list: ContainerList, at: PodSpecPath) -> Result<&[Value], SpecError> {
-    match spec.get(list.field()) {
-        None | Some(Value::Null) => Ok(&[]),
-        Some(Value::Array(items)) => Ok(items),
-        Some(_) => Err(SpecError::NotAList {
-            path: format!("{}.{}", at.display(), list.field()),
-        }),
-    }
-}
-
-fn views<'a>(
-    spec: &'a Map<String, Value>,
+/// Every container of one list, checked for the types the rules read.
+fn read_list<'v>(
+    spec: &'v PodSpecView<'_>,
     list: ContainerList,
     at: PodSpecPath,
-) -> Result<Vec<ContainerView<'a>>, SpecError> {
-    container_list(spec, list, at)?
-        .iter()
-        .enumerate()
-        .map(|(index, container)| {
-            ContainerView::read(container, || format!("{}.{}[{index}]", at.display(), list.field()))
-        })
-        .collect()
+) -> Result<Vec<Container<'v>>, SpecError> {
+    match spec.list(list) {
+        List::Unset => Ok(Vec::new()),
+        List::NotAList => Err(SpecError::NotAList {
+            path: format!("{}.{}", at.display(), list.field()),
+        }),
+        List::Items(items) => items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| Container::read(item, || format!("{}.{}[{index}]", at.display(), list.field())))
+            .collect(),
+    }
 }
 
 /// What the rules found in one pod spec, and what a conversion needs to know about its init containers.
@@ -273,13 +306,10 @@ pub struct Inspection {
     /// Every placement problem, in list order (`containers` first).
     pub findings: Vec<Finding>,
     /// The native sidecars already declared.
-    pub native_sidecars: Vec<NativeSidecar>,
+    pub native_sidecars: Vec<ContainerRef>,
     /// Where the init containers leave room for a converted sidecar.
     pub init_layout: InitLayout,
 }
-
-/// A native sidecar as `(index in initContainers, name)`.
-pub type NativeSidecar = (usize, Option<String>);
 
 /// The shape of `initContainers` that decides where a converted sidecar goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -298,22 +328,26 @@ impl Inspection {
     /// cluster's ability to run native sidecars matters. Every finding implies it (an unapproved native sidecar is a
     /// native sidecar), so an object it is false for has nothing to decide.
     pub fn involves_sidecars(&self) -> bool {
-        !self.native_sidecars.is_empty()
-            || self
-                .findings
-                .iter()
-                .any(|f| matches!(f.problem, Problem::LegacySidecar { .. }))
+        !self.native_sidecars.is_empty() || self.findings.iter().any(Finding::is_legacy)
     }
 }
 
-/// Inspects a pod spec: every placement problem, in list order (`containers` first), and the init containers'
-/// layout.
-pub fn inspect(spec: &Value, at: PodSpecPath, policy: &Policy) -> Result<Inspection, SpecError> {
-    let spec = spec.as_object().ok_or_else(|| SpecError::NotAnObject {
-        path: at.display().to_owned(),
-    })?;
-    let containers = views(spec, ContainerList::Containers, at)?;
-    let init_containers = views(spec, ContainerList::InitContainers, at)?;
+/// Inspects the pod spec at `at`: every placement problem, in list order (`containers` first), and the init
+/// containers' layout.
+pub fn inspect(spec: Slot<&PodSpecView<'_>>, at: PodSpecPath, policy: &Policy) -> Result<Inspection, SpecError> {
+    let Slot::Object(spec) = spec else {
+        return Err(SpecError::NotAnObject {
+            path: at.display().to_owned(),
+        });
+    };
+    let containers = read_list(spec, ContainerList::Containers, at)?;
+    let init_containers = read_list(spec, ContainerList::InitContainers, at)?;
+    let finding = |problem, container: &Container<'_>, list, index| Finding {
+        problem,
+        container: container.reference(list, index),
+        image: container.image.map(str::to_owned),
+        spec: at,
+    };
 
     let sidecars: Vec<bool> = containers.iter().map(|c| policy.is_sidecar(c.name, c.image)).collect();
     // A sidecar supports an app: when every container matches (a Vault server is `hashicorp/vault` alone), there is
@@ -322,13 +356,10 @@ pub fn inspect(spec: &Value, at: PodSpecPath, policy: &Policy) -> Result<Inspect
     let mut findings = Vec::new();
     if has_app {
         for (index, container) in containers.iter().enumerate().filter(|&(index, _)| sidecars[index]) {
-            findings.push(finding(
-                Problem::LegacySidecar {
-                    blocker: container.conversion_blocker(),
-                },
-                index,
-                container,
-            ));
+            let problem = Problem::LegacySidecar {
+                blocker: container.conversion_blocker(),
+            };
+            findings.push(finding(problem, container, ContainerList::Containers, index));
         }
     }
     let mut native_sidecars = Vec::new();
@@ -340,9 +371,10 @@ pub fn inspect(spec: &Value, at: PodSpecPath, policy: &Policy) -> Result<Inspect
     for (index, container) in init_containers.iter().enumerate() {
         let matches_lists = policy.is_sidecar(container.name, container.image);
         if container.is_native_sidecar() {
-            native_sidecars.push((index, container.name.map(str::to_owned)));
+            native_sidecars.push(container.reference(ContainerList::InitContainers, index));
             if policy.restrict_native_sidecars() && !matches_lists {
-                findings.push(finding(Problem::UnapprovedNativeSidecar, index, container));
+                let problem = Problem::UnapprovedNativeSidecar;
+                findings.push(finding(problem, container, ContainerList::InitContainers, index));
             }
         } else {
             init_layout.first_one_shot = init_layout.first_one_shot.min(index);
@@ -358,21 +390,13 @@ pub fn inspect(spec: &Value, at: PodSpecPath, policy: &Policy) -> Result<Inspect
     })
 }
 
-fn finding(problem: Problem, index: usize, container: &ContainerView<'_>) -> Finding {
-    Finding {
-        problem,
-        index,
-        name: container.name.map(str::to_owned),
-        image: container.image.map(str::to_owned),
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::settings::Settings;
+    use crate::test_messages::message;
     use rstest::rstest;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn policy(restrict: bool) -> Policy {
         Settings {
@@ -389,15 +413,19 @@ mod tests {
         json!({"name": name, "image": image})
     }
 
+    /// Inspects a pod spec written as JSON, read through its view as the policy reads it.
+    pub(crate) fn inspect_json(spec: &Value, at: PodSpecPath, policy: &Policy) -> Result<Inspection, SpecError> {
+        let text = spec.to_string();
+        let view: Slot<PodSpecView<'_>> = serde_json::from_str(&text).expect("JSON");
+        inspect(view.as_ref(), at, policy)
+    }
+
     fn problems(spec: Value, restrict: bool) -> Vec<(Problem, ContainerList, usize)> {
-        inspect(&spec, PodSpecPath::Pod, &policy(restrict))
+        inspect_json(&spec, PodSpecPath::Pod, &policy(restrict))
             .expect("well-formed spec")
             .findings
             .into_iter()
-            .map(|f| {
-                let list = f.list();
-                (f.problem, list, f.index)
-            })
+            .map(|f| (f.problem, f.container.list, f.container.index))
             .collect()
     }
 
@@ -451,43 +479,101 @@ mod tests {
     #[case::container_not_object(json!({"containers": [c("a", "b"), 5]}), "spec.containers[1] must be an object")]
     #[case::name_not_string(json!({"containers": [{"name": 7, "image": "x"}]}), "spec.containers[0].name must be a string")]
     #[case::image_not_string(json!({"containers": [{"name": "a", "image": ["x"]}]}), "spec.containers[0].image must be a string")]
-    fn malformed_specs(#[case] spec: Value, #[case] message: &str) {
-        let error = inspect(&spec, PodSpecPath::Pod, &policy(false)).expect_err("malformed");
-        assert_eq!(error.to_string(), message);
+    fn malformed_specs(#[case] spec: Value, #[case] expected: &str) {
+        let error = inspect_json(&spec, PodSpecPath::Pod, &policy(false)).expect_err("malformed");
+        assert_eq!(error.to_string(), expected);
     }
 
     #[test]
     fn containers_without_name_or_image_are_judged_by_what_they_have() {
         let spec = json!({"containers": [{"image": "hashicorp/vault"}, {"name": "app"}]});
-        let findings = inspect(&spec, PodSpecPath::Pod, &policy(false))
+        let findings = inspect_json(&spec, PodSpecPath::Pod, &policy(false))
             .expect("well-formed")
             .findings;
         assert_eq!(findings.len(), 1);
         assert_eq!(
-            findings[0].describe(PodSpecPath::Pod),
-            "container (unnamed) (image 'hashicorp/vault') at spec.containers[0] is a sidecar placed as a \
-             co-located container: declare it in spec.initContainers with `restartPolicy: Always` (native sidecar, \
-             Kubernetes 1.29+)"
+            findings[0].describe(Wording::Validating),
+            message(
+                "co_located",
+                &[
+                    ("name", "(unnamed)"),
+                    ("image", "hashicorp/vault"),
+                    ("spec", "spec"),
+                    ("index", "0")
+                ]
+            )
+            .replace("'(unnamed)'", "(unnamed)")
         );
     }
 
-    #[rstest]
-    #[case::legacy(Problem::LegacySidecar { blocker: None }, ContainerList::Containers, "container 'vault-agent' (image 'hashicorp/vault:1.15.2') at spec.template.spec.containers[1] is a sidecar placed as a co-located container: declare it in spec.template.spec.initContainers with `restartPolicy: Always` (native sidecar, Kubernetes 1.29+)")]
-    #[case::blocked(Problem::LegacySidecar { blocker: Some(ConversionBlocker::RestartPolicy("Never".into())) }, ContainerList::Containers, "container 'vault-agent' (image 'hashicorp/vault:1.15.2') at spec.template.spec.containers[1] is a sidecar placed as a co-located container and was not converted because it sets `restartPolicy: Never` (a Kubernetes 1.34+ container restart rule) and a native sidecar needs `restartPolicy: Always`: remove that setting and declare it in spec.template.spec.initContainers with `restartPolicy: Always` (native sidecar, Kubernetes 1.29+)")]
-    #[case::unapproved(
-        Problem::UnapprovedNativeSidecar,
-        ContainerList::InitContainers,
-        "native sidecar not approved: container 'vault-agent' (image 'hashicorp/vault:1.15.2') at spec.template.spec.initContainers[1] has `restartPolicy: Always` but matches neither sidecarImages nor sidecarContainerNames: add its image or name to the policy settings, or declare it in spec.template.spec.containers"
-    )]
-    fn messages(#[case] problem: Problem, #[case] list: ContainerList, #[case] expected: &str) {
-        assert_eq!(problem.list(), list);
-        let finding = Finding {
+    fn vault_agent(problem: Problem, list: ContainerList) -> Finding {
+        Finding {
             problem,
-            index: 1,
-            name: Some("vault-agent".into()),
+            container: ContainerRef {
+                list,
+                index: 1,
+                name: Some("vault-agent".into()),
+            },
             image: Some("hashicorp/vault:1.15.2".into()),
+            spec: PodSpecPath::Template,
+        }
+    }
+
+    const FIELDS: [(&str, &str); 4] = [
+        ("name", "vault-agent"),
+        ("image", "hashicorp/vault:1.15.2"),
+        ("spec", "spec.template.spec"),
+        ("index", "1"),
+    ];
+
+    #[rstest]
+    #[case::legacy_validating(LEGACY, Wording::Validating, "co_located")]
+    #[case::legacy_converting(LEGACY, Wording::Converting, "co_located")]
+    #[case::unapproved(Problem::UnapprovedNativeSidecar, Wording::Validating, "unapproved")]
+    fn messages(#[case] problem: Problem, #[case] wording: Wording, #[case] template: &str) {
+        let list = match problem {
+            Problem::UnapprovedNativeSidecar => ContainerList::InitContainers,
+            Problem::LegacySidecar { .. } => ContainerList::Containers,
         };
-        assert_eq!(finding.describe(PodSpecPath::Template), expected);
+        assert_eq!(vault_agent(problem, list).describe(wording), message(template, &FIELDS));
+    }
+
+    #[rstest]
+    #[case::validating_says_why_it_cannot_be_a_native_sidecar(Wording::Validating, "cannot_be_native")]
+    #[case::converting_says_why_it_was_not_converted(Wording::Converting, "not_converted")]
+    fn blocked_sidecars_are_worded_for_what_the_policy_does(#[case] wording: Wording, #[case] template: &str) {
+        let blocked = Problem::LegacySidecar {
+            blocker: Some(ConversionBlocker::RestartPolicy("Never".into())),
+        };
+        let because = message("because_restart_policy", &[("restartPolicy", "Never")]);
+        let mut fields = FIELDS.to_vec();
+        fields.push(("because", &because));
+        assert_eq!(
+            vault_agent(blocked, ContainerList::Containers).describe(wording),
+            message(template, &fields)
+        );
+    }
+
+    #[test]
+    fn references_say_where_a_container_is() {
+        let reference = vault_agent(LEGACY, ContainerList::Containers).container;
+        assert_eq!(reference.quoted_name(), "'vault-agent'");
+        assert_eq!(
+            reference.location(PodSpecPath::CronJobTemplate),
+            "spec.jobTemplate.spec.template.spec.containers[1]"
+        );
+        assert_eq!(
+            reference.pointer(PodSpecPath::Template),
+            "/spec/template/spec/containers/1"
+        );
+        assert_eq!(
+            ContainerRef {
+                name: None,
+                ..reference
+            }
+            .quoted_name(),
+            "(unnamed)"
+        );
     }
 
     #[rstest]
@@ -499,11 +585,16 @@ mod tests {
     fn init_container_layouts(
         #[case] spec: Value,
         #[case] layout: InitLayout,
-        #[case] native_sidecars: Vec<NativeSidecar>,
+        #[case] native_sidecars: Vec<(usize, Option<String>)>,
     ) {
-        let inspection = inspect(&spec, PodSpecPath::Pod, &policy(false)).expect("well-formed");
+        let inspection = inspect_json(&spec, PodSpecPath::Pod, &policy(false)).expect("well-formed");
         assert_eq!(inspection.init_layout, layout);
-        assert_eq!(inspection.native_sidecars, native_sidecars);
+        let natives: Vec<(usize, Option<String>)> = inspection
+            .native_sidecars
+            .into_iter()
+            .map(|c| (c.index, c.name))
+            .collect();
+        assert_eq!(natives, native_sidecars);
     }
 
     #[rstest]
@@ -514,17 +605,20 @@ mod tests {
     #[case::blocked_legacy_sidecar(json!({"containers": [c("app", "nginx"), {"name": "v", "image": "hashicorp/vault", "restartPolicy": "Never"}]}), true)]
     #[case::native_sidecar(json!({"containers": [c("app", "nginx")], "initContainers": [{"name": "x", "image": "x", "restartPolicy": "Always"}]}), true)]
     fn which_specs_involve_sidecars(#[case] spec: Value, #[case] involved: bool) {
-        let inspection = inspect(&spec, PodSpecPath::Pod, &policy(false)).expect("well-formed");
+        let inspection = inspect_json(&spec, PodSpecPath::Pod, &policy(false)).expect("well-formed");
         assert_eq!(inspection.involves_sidecars(), involved);
     }
 
     #[test]
     fn the_same_problem_is_recognised_across_an_update() {
         let finding = |problem: Problem, index: usize, image: &str| Finding {
-            problem,
-            index,
-            name: Some("vault-agent".into()),
+            container: ContainerRef {
+                list: ContainerList::Containers,
+                index,
+                name: Some("vault-agent".into()),
+            },
             image: Some(image.into()),
+            ..vault_agent(problem, ContainerList::Containers)
         };
         let old = finding(LEGACY, 1, "hashicorp/vault:1.15");
         let moved_and_blocked = finding(

@@ -11,6 +11,7 @@ use thiserror::Error;
 
 use crate::image::{ImagePattern, ImageReference, ReferenceError, TextPattern, has_glob};
 use crate::nodes::{KubeletVersion, MinimumVersionError, NATIVE_SIDECARS_SINCE};
+use crate::rules::Wording;
 use crate::wire_name;
 
 /// Settings exactly as written in the ClusterAdmissionPolicy.
@@ -36,7 +37,7 @@ pub struct Settings {
     #[serde(default)]
     pub check_nodes: bool,
     /// From which kubelet `MAJOR.MINOR` a node runs native sidecars.
-    #[serde(default = "default_minimum_kubelet_version")]
+    #[serde(default = "default_minimum_kubelet_version", deserialize_with = "version_text")]
     pub minimum_kubelet_version: String,
     /// With `mutate`, also rewrite the pod templates of workloads, not only Pods.
     #[serde(default)]
@@ -45,6 +46,34 @@ pub struct Settings {
 
 fn default_minimum_kubelet_version() -> String {
     NATIVE_SIDECARS_SINCE.to_string()
+}
+
+/// `minimumKubeletVersion` is text: YAML reads an unquoted `1.30` as the number 1.3, which would silently mean
+/// Kubernetes 1.3, so every number is refused with the fix.
+fn version_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    struct VersionVisitor;
+    impl serde::de::Visitor<'_> for VersionVisitor {
+        type Value = String;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string such as \"1.30\"")
+        }
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<String, E> {
+            Ok(text.to_owned())
+        }
+        fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<String, E> {
+            Err(E::custom(format!(
+                "expected a string such as \"1.30\", found the number {number}: write the version in quotes \
+                 (\"1.30\"), as YAML reads an unquoted 1.30 as the number 1.3"
+            )))
+        }
+        fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<String, E> {
+            self.visit_f64(number as f64)
+        }
+        fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<String, E> {
+            self.visit_f64(number as f64)
+        }
+    }
+    deserializer.deserialize_any(VersionVisitor)
 }
 
 impl Default for Settings {
@@ -81,6 +110,16 @@ impl fmt::Display for Placement {
     }
 }
 
+impl Remedy {
+    /// How a message about a sidecar is worded: it talks about conversion only when the policy converts.
+    pub fn wording(self) -> Wording {
+        match self {
+            Remedy::Reject => Wording::Validating,
+            Remedy::Convert { .. } => Wording::Converting,
+        }
+    }
+}
+
 /// What the policy does about a sidecar it finds in `containers`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Remedy {
@@ -98,9 +137,14 @@ pub enum Remedy {
 /// Why settings were refused; the message names the offending entry.
 #[derive(Debug, Error)]
 pub enum SettingsError {
-    /// Not JSON, an unknown key or a wrong type; serde names the key and the line.
-    #[error("invalid settings: {0}")]
-    Unreadable(#[from] serde_json::Error),
+    /// Not JSON, an unknown key, a key given twice, a wrong type or an unknown value; names the key.
+    #[error("invalid settings: {message}")]
+    Unreadable {
+        /// The setting, as a path (`checkNodes`, `sidecarImages[1]`); `None` for the settings as a whole.
+        key: Option<String>,
+        /// What is wrong and where, in words that do not depend on how the JSON was laid out.
+        message: String,
+    },
     /// A list or a scalar where a map of settings belongs.
     #[error("invalid settings: they must be an object of setting names to values")]
     NotAnObject,
@@ -146,6 +190,73 @@ pub enum SettingsError {
     TemplatesWithoutMutate,
 }
 
+impl SettingsError {
+    /// The error of a setting at `key`, reworded from serde's: no JSON position, and a wrong type said as what was
+    /// expected and what was found.
+    fn unreadable(key: Option<String>, error: &serde_json::Error) -> Self {
+        let text = error.to_string();
+        let suffix = format!(" at line {} column {}", error.line(), error.column());
+        let text = text.strip_suffix(&suffix).unwrap_or(&text);
+        let key = key.filter(|key| key != "?");
+        let message = reword(key.as_deref(), text);
+        SettingsError::Unreadable { key, message }
+    }
+
+    /// The setting an unreadable value was written under (`checkNodes`, `sidecarImages[1]`), for tools that point
+    /// at it in the user's own file.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            SettingsError::Unreadable { key, .. } => key.as_deref(),
+            SettingsError::ImagePattern { .. } | SettingsError::NamePattern { .. } => None,
+            SettingsError::MinimumKubeletVersion { .. } => Some("minimumKubeletVersion"),
+            SettingsError::TemplatesWithoutMutate => Some("mutateTemplates"),
+            SettingsError::NotAnObject | SettingsError::NoSidecarsDeclared => None,
+        }
+    }
+}
+
+/// serde's wording, said for people and prefixed with the key: `invalid type: string "yes", expected a boolean`
+/// becomes `checkNodes: expected a boolean, found the string "yes"`; `unknown variant` becomes `unknown value`; an
+/// unknown key and a key given twice are named.
+fn reword(key: Option<&str>, text: &str) -> String {
+    let at = |problem: String| match key {
+        Some(key) => format!("{key}: {problem}"),
+        None => problem,
+    };
+    if let Some(rest) = text.strip_prefix("invalid type: ")
+        && let Some((found, expected)) = rest.rsplit_once(", expected ")
+    {
+        let found = match found.split_once(' ') {
+            Some(("string", text)) => format!("the string {text}"),
+            Some(("integer" | "floating", number)) => {
+                format!("the number {}", number.trim_start_matches("point ").trim_matches('`'))
+            }
+            Some(("boolean", value)) => value.trim_matches('`').to_owned(),
+            _ if found == "sequence" => "a list".to_owned(),
+            _ if found == "unit value" => "null".to_owned(),
+            _ => format!("a {found}"),
+        };
+        let expected = if expected == "a sequence" { "a list" } else { expected };
+        return at(format!("expected {expected}, found {found}"));
+    }
+    if let Some(rest) = text.strip_prefix("unknown variant `")
+        && let Some((value, expected)) = rest.split_once("`, expected ")
+    {
+        return at(format!(
+            "unknown value '{value}', expected {}",
+            expected.replace('`', "")
+        ));
+    }
+    if text.starts_with("unknown field `") {
+        // The key is the unknown setting itself: serde's sentence already names it.
+        return text.to_owned();
+    }
+    if let Some(rest) = text.strip_prefix("duplicate field `") {
+        return format!("{} given more than once", rest.trim_end_matches('`'));
+    }
+    at(text.to_owned())
+}
+
 impl Settings {
     /// Reads settings from JSON; `null` and an empty payload mean "no settings" (all defaults).
     pub fn from_json(json: &[u8]) -> Result<Self, SettingsError> {
@@ -157,7 +268,13 @@ impl Settings {
         if !trimmed.starts_with(b"{") {
             return Err(SettingsError::NotAnObject);
         }
-        Ok(serde_json::from_slice(trimmed)?)
+        let mut reader = serde_json::Deserializer::from_slice(trimmed);
+        let settings = serde_path_to_error::deserialize(&mut reader).map_err(|error| {
+            let key = error.path().to_string();
+            SettingsError::unreadable((key != ".").then_some(key), error.inner())
+        })?;
+        reader.end().map_err(|error| SettingsError::unreadable(None, &error))?;
+        Ok(settings)
     }
 
     /// Checks every entry and compiles the patterns; the only way to obtain a [`Policy`].
@@ -280,12 +397,10 @@ impl Policy {
         self.check_nodes.then_some(self.minimum_kubelet)
     }
 
-    /// The same policy with node checking switched on or off: offline tools have no cluster to ask, and the
-    /// playground checks nodes exactly when the user typed some.
-    #[must_use]
-    pub fn with_node_check(mut self, check_nodes: bool) -> Self {
-        self.check_nodes = check_nodes;
-        self
+    /// The kubelet version every node is declared to run (`minimumKubeletVersion`), whether or not the policy
+    /// checks nodes: a cluster at 1.33+ allows what older ones refuse (`resizePolicy` on a native sidecar).
+    pub fn minimum_kubelet(&self) -> KubeletVersion {
+        self.minimum_kubelet
     }
 }
 
@@ -305,13 +420,30 @@ mod tests {
     #[rstest]
     #[case::no_settings_at_all("{}", "must be told which containers are sidecars")]
     #[case::both_lists_empty(r#"{"sidecarImages": [], "sidecarContainerNames": []}"#, "must be told")]
-    #[case::unknown_key(r#"{"sidecarImage": ["a"]}"#, "unknown field `sidecarImage`")]
+    #[case::unknown_key(
+        r#"{"sidecarImage": ["a"]}"#,
+        "invalid settings: unknown field `sidecarImage`, expected one of"
+    )]
     #[case::wrong_type(
         r#"{"sidecarImages": "hashicorp/vault"}"#,
-        "invalid type: string \"hashicorp/vault\""
+        "invalid settings: sidecarImages: expected a list, found the string \"hashicorp/vault\""
     )]
-    #[case::wrong_bool_type(r#"{"sidecarImages": ["a"], "mutate": "yes"}"#, "invalid type: string \"yes\"")]
-    #[case::unknown_placement(r#"{"sidecarImages": ["a"], "placement": "first"}"#, "unknown variant `first`")]
+    #[case::wrong_type_in_a_list(
+        r#"{"sidecarImages": ["a", 5]}"#,
+        "invalid settings: sidecarImages[1]: expected a string, found the number 5"
+    )]
+    #[case::wrong_bool_type(
+        r#"{"sidecarImages": ["a"], "mutate": "yes"}"#,
+        "invalid settings: mutate: expected a boolean, found the string \"yes\""
+    )]
+    #[case::unknown_placement(
+        r#"{"sidecarImages": ["a"], "placement": "first"}"#,
+        "invalid settings: placement: unknown value 'first', expected afterInitContainers or beforeInitContainers"
+    )]
+    #[case::key_given_twice(
+        r#"{"sidecarImages": ["a"], "mutate": true, "mutate": false}"#,
+        "invalid settings: mutate given more than once"
+    )]
     #[case::empty_image_pattern(
         r#"{"sidecarImages": ["a", ""]}"#,
         "sidecarImages[1] '' is not a valid image pattern: it is empty"
@@ -338,11 +470,19 @@ mod tests {
         r#"{"sidecarImages": ["a"], "checkNodes": true, "minimumKubeletVersion": "1.28"}"#,
         "minimumKubeletVersion '1.28' is not valid: native sidecars do not exist before Kubernetes 1.29"
     )]
-    #[case::kubelet_version_not_a_string(
-        r#"{"sidecarImages": ["a"], "minimumKubeletVersion": 1.29}"#,
-        "invalid settings: invalid type: floating point `1.29`, expected a string"
+    #[case::kubelet_version_unquoted_in_yaml(
+        r#"{"sidecarImages": ["a"], "minimumKubeletVersion": 1.3}"#,
+        "invalid settings: minimumKubeletVersion: expected a string such as \"1.30\", found the number 1.3: write \
+         the version in quotes (\"1.30\"), as YAML reads an unquoted 1.30 as the number 1.3"
     )]
-    #[case::check_nodes_not_a_bool(r#"{"sidecarImages": ["a"], "checkNodes": "yes"}"#, "invalid type: string \"yes\"")]
+    #[case::kubelet_version_a_whole_number(
+        r#"{"sidecarImages": ["a"], "minimumKubeletVersion": 2}"#,
+        "invalid settings: minimumKubeletVersion: expected a string such as \"1.30\", found the number 2"
+    )]
+    #[case::check_nodes_not_a_bool(
+        r#"{"sidecarImages": ["a"], "checkNodes": "yes"}"#,
+        "invalid settings: checkNodes: expected a boolean, found the string \"yes\""
+    )]
     #[case::templates_without_mutate(
         r#"{"sidecarImages": ["a"], "mutateTemplates": true}"#,
         "mutateTemplates: true does nothing without mutate: true: set mutate: true to convert sidecars, or remove \
@@ -350,7 +490,25 @@ mod tests {
     )]
     fn refused_settings(#[case] json: &str, #[case] expected: &str) {
         let message = error(json);
-        assert!(message.contains(expected), "{message:?} should contain {expected:?}");
+        assert!(
+            message.starts_with(expected) || message.contains(expected),
+            "{message:?} should contain {expected:?}"
+        );
+        assert!(!message.contains(" at line "), "no JSON position in {message:?}");
+    }
+
+    #[rstest]
+    #[case::wrong_type(r#"{"checkNodes": "yes"}"#, Some("checkNodes"))]
+    #[case::in_a_list(r#"{"sidecarImages": ["a", 1]}"#, Some("sidecarImages[1]"))]
+    #[case::minimum(
+        r#"{"sidecarImages": ["a"], "minimumKubeletVersion": "1"}"#,
+        Some("minimumKubeletVersion")
+    )]
+    #[case::unknown_key(r#"{"x": 1}"#, Some("x"))]
+    #[case::not_json("{x}", None)]
+    fn errors_name_their_key(#[case] json: &str, #[case] key: Option<&str>) {
+        let error = compile(json).expect_err("refused");
+        assert_eq!(error.key(), key, "{error}");
     }
 
     #[rstest]
@@ -404,18 +562,6 @@ mod tests {
     fn node_checks(#[case] json: &str, #[case] minimum: Option<&str>) {
         let policy = compile(json).expect("valid settings");
         assert_eq!(policy.node_check().map(|v| v.to_string()).as_deref(), minimum);
-    }
-
-    #[test]
-    fn node_checks_can_be_switched_for_offline_use() {
-        let policy = compile(r#"{"sidecarImages": ["a"], "checkNodes": true, "minimumKubeletVersion": "1.31"}"#)
-            .expect("valid settings");
-        assert_eq!(policy.clone().with_node_check(false).node_check(), None);
-        let off = compile(r#"{"sidecarImages": ["a"], "minimumKubeletVersion": "1.31"}"#).expect("valid settings");
-        assert_eq!(
-            off.with_node_check(true).node_check().map(|v| v.to_string()).as_deref(),
-            Some("1.31")
-        );
     }
 
     #[test]

@@ -2,9 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use crate::mutation::MovePlan;
+use crate::rules::Finding;
 use crate::workload::PodSpecPath;
 
 /// Audit annotation summarizing a conversion. The API server prefixes it with the webhook's name, so the key itself
@@ -34,11 +33,15 @@ pub enum Verdict {
         message: String,
         /// Shown along with the message.
         warnings: Vec<String>,
+        /// The containers the message is about, for tools that point at each (empty when the object as a whole is
+        /// refused: a malformed request or pod spec).
+        findings: Vec<Finding>,
     },
     /// Accept with a changed object; the host turns the difference into a JSON patch.
     Mutate {
-        /// The whole object, changed.
-        object: Value,
+        /// The whole object, changed, as JSON text: the request's object with only the two container lists
+        /// rewritten.
+        object: String,
         /// One per change, so that the user learns what the webhook did.
         warnings: Vec<String>,
         /// A summary for the audit log.
@@ -67,6 +70,7 @@ impl Verdict {
         Verdict::Reject {
             message: message.into(),
             warnings: Vec::new(),
+            findings: Vec::new(),
         }
     }
 
@@ -92,11 +96,38 @@ impl Verdict {
         }
     }
 
-    /// The changed object of a mutation.
-    pub fn mutated_object(&self) -> Option<&Value> {
+    /// The changed object of a mutation, as JSON text.
+    pub fn mutated_object(&self) -> Option<&str> {
         match self {
             Verdict::Mutate { object, .. } => Some(object),
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+impl Conversion {
+    /// A conversion of `containers[1]` of a Pod, appended to its init containers.
+    pub(crate) fn for_tests() -> Self {
+        use crate::rules::{ContainerList, ContainerRef, Problem};
+        let finding = Finding {
+            problem: Problem::LegacySidecar { blocker: None },
+            container: ContainerRef {
+                list: ContainerList::Containers,
+                index: 1,
+                name: None,
+            },
+            image: None,
+            spec: PodSpecPath::Pod,
+        };
+        let plan = MovePlan::new(
+            &[finding],
+            crate::rules::InitLayout::default(),
+            crate::Placement::AfterInitContainers,
+        );
+        Self {
+            spec: PodSpecPath::Pod,
+            plan: plan.unwrap_or_else(|error| panic!("{error}")),
         }
     }
 }

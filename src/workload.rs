@@ -8,7 +8,8 @@ use k8s_openapi::Resource;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Pod, ReplicationController};
-use serde_json::Value;
+
+use crate::view::ObjectView;
 
 /// The three places a pod spec lives in the objects this policy checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +29,15 @@ impl PodSpecPath {
             PodSpecPath::Pod => "/spec",
             PodSpecPath::Template => "/spec/template/spec",
             PodSpecPath::CronJobTemplate => "/spec/jobTemplate/spec/template/spec",
+        }
+    }
+
+    /// The keys from the object to the pod spec.
+    pub fn keys(self) -> &'static [&'static str] {
+        match self {
+            PodSpecPath::Pod => &["spec"],
+            PodSpecPath::Template => &["spec", "template", "spec"],
+            PodSpecPath::CronJobTemplate => &["spec", "jobTemplate", "spec", "template", "spec"],
         }
     }
 
@@ -65,7 +75,7 @@ fn is<R: Resource>(group: &str, kind: &str) -> bool {
 }
 
 /// Classifies `group`/`kind`; `object` is only looked at for kinds this policy does not know by name.
-pub fn classify(group: &str, kind: &str, object: &Value) -> Kind {
+pub fn classify(group: &str, kind: &str, object: &ObjectView<'_>) -> Kind {
     let workload = |path, containers_immutable| {
         Kind::Checked(Workload {
             path,
@@ -83,24 +93,11 @@ pub fn classify(group: &str, kind: &str, object: &Value) -> Kind {
         || is::<StatefulSet>(group, kind)
         || is::<DaemonSet>(group, kind)
         || is::<ReplicationController>(group, kind)
-        || object
-            .pointer(PodSpecPath::Template.pointer())
-            .is_some_and(Value::is_object)
+        || object.has_pod_template()
     {
         workload(PodSpecPath::Template, false)
     } else {
         Kind::Unsupported
-    }
-}
-
-/// The pod spec of a bare manifest (the kind read from its own `apiVersion` and `kind`, as
-/// [`crate::AdmissionRequest::for_manifest`] reads it), and where it is; `None` for kinds without one.
-pub fn manifest_pod_spec(manifest: &Value) -> Option<(&Value, PodSpecPath)> {
-    let field = |name: &str| manifest.get(name).and_then(Value::as_str).unwrap_or_default();
-    let (group, _version) = split_api_version(field("apiVersion"));
-    match classify(group, field("kind"), manifest) {
-        Kind::Checked(workload) => Some((manifest.pointer(workload.path.pointer())?, workload.path)),
-        Kind::Unsupported => None,
     }
 }
 
@@ -113,7 +110,6 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
 mod tests {
     use super::*;
     use rstest::rstest;
-    use serde_json::json;
 
     #[rstest]
     #[case::pod("", "Pod", PodSpecPath::Pod, true)]
@@ -131,7 +127,7 @@ mod tests {
         #[case] containers_immutable: bool,
     ) {
         assert_eq!(
-            classify(group, kind, &json!({})),
+            classify(group, kind, &ObjectView::default()),
             Kind::Checked(Workload {
                 path,
                 containers_immutable
@@ -140,11 +136,17 @@ mod tests {
     }
 
     #[rstest]
-    #[case::argo_rollout("argoproj.io", "Rollout", json!({"spec": {"template": {"spec": {"containers": []}}}}), Kind::Checked(Workload { path: PodSpecPath::Template, containers_immutable: false }))]
-    #[case::job_crd_in_other_group("example.com", "Job", json!({"spec": {}}), Kind::Unsupported)]
-    #[case::config_map("", "ConfigMap", json!({"data": {}}), Kind::Unsupported)]
-    #[case::template_not_an_object("example.com", "Thing", json!({"spec": {"template": {"spec": "x"}}}), Kind::Unsupported)]
-    fn other_kinds(#[case] group: &str, #[case] kind: &str, #[case] object: Value, #[case] expected: Kind) {
+    #[case::argo_rollout("argoproj.io", "Rollout", r#"{"spec": {"template": {"spec": {"containers": []}}}}"#, Kind::Checked(Workload { path: PodSpecPath::Template, containers_immutable: false }))]
+    #[case::job_crd_in_other_group("example.com", "Job", r#"{"spec": {}}"#, Kind::Unsupported)]
+    #[case::config_map("", "ConfigMap", r#"{"data": {}}"#, Kind::Unsupported)]
+    #[case::template_not_an_object(
+        "example.com",
+        "Thing",
+        r#"{"spec": {"template": {"spec": "x"}}}"#,
+        Kind::Unsupported
+    )]
+    fn other_kinds(#[case] group: &str, #[case] kind: &str, #[case] object: &str, #[case] expected: Kind) {
+        let object = ObjectView::read(object).expect("JSON").expect("an object");
         assert_eq!(classify(group, kind, &object), expected);
     }
 

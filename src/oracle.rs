@@ -1,0 +1,296 @@
+//! Today's reading and writing around the same decision, kept as the test oracle of the byte-level path.
+//!
+//! The policy reads the request through borrowed views and converts by splicing the object's text
+//! ([`crate::response::validate`]). This module does the same job the way the policy did before: the request read
+//! into a `serde_json::Value` tree, the views built from that tree, the conversion applied to the tree, and the
+//! answer written through the SDK's `ValidationResponse`. Both share [`crate::admission::decide`], so what is
+//! compared is exactly what changed: reading and writing. The tests, the fuzz regressions and a differential fuzz
+//! target require both to answer alike ([`same_answer`]).
+
+use std::borrow::Cow;
+
+use kubewarden_policy_sdk::response::ValidationResponse;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::admission::{Decision, GroupVersionKind, Operation, carries_a_decision, decide, without_object};
+use crate::mutation::{MovePlan, MutationError};
+use crate::nodes::{NodeLookup, NodeQuery};
+use crate::response::compile;
+use crate::rules::{ALWAYS, ContainerList, RESTART_POLICY, RESTART_POLICY_RULES};
+use crate::verdict::Verdict;
+use crate::view::Slot;
+use crate::view::{
+    ContainerView, JobSpecView, JobTemplateView, List, ObjectView, PodSpecView, Present, Quantities, Quantity,
+    SpecView, TemplateView, Text,
+};
+use crate::workload::PodSpecPath;
+
+/// The request as it was read: owned strings and whole JSON trees.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Request {
+    kind: OwnedKind,
+    #[serde(default)]
+    sub_resource: Option<String>,
+    operation: Operation,
+    #[serde(default)]
+    object: Value,
+    #[serde(default)]
+    old_object: Value,
+}
+
+#[derive(Deserialize)]
+struct OwnedKind {
+    #[serde(default)]
+    group: String,
+    kind: String,
+}
+
+#[derive(Deserialize)]
+struct Payload<'a> {
+    request: Request,
+    #[serde(borrow, default)]
+    settings: Option<&'a RawValue>,
+}
+
+/// Answers a `validate` payload the way the policy did before it read bytes: the oracle.
+pub fn validate(payload: &[u8], cluster: impl FnOnce(NodeQuery<'_>) -> NodeLookup) -> Vec<u8> {
+    let verdict = match serde_json::from_slice::<Payload<'_>>(payload) {
+        Err(error) => Verdict::reject(format!("malformed admission request: {error}")),
+        Ok(Payload { request, settings }) => match compile(settings.map_or("", RawValue::get).as_bytes()) {
+            Ok(policy) => evaluate(request, &policy, cluster),
+            Err(error) => Verdict::reject(format!("the policy's settings are not valid: {error}")),
+        },
+    };
+    response(verdict)
+}
+
+fn evaluate(
+    request: Request,
+    policy: &crate::settings::Policy,
+    cluster: impl FnOnce(NodeQuery<'_>) -> NodeLookup,
+) -> Verdict {
+    let kind = GroupVersionKind {
+        group: Cow::Borrowed(&request.kind.group),
+        kind: Cow::Borrowed(&request.kind.kind),
+    };
+    if !carries_a_decision(request.operation, request.sub_resource.as_deref()) {
+        return Verdict::accept();
+    }
+    let Value::Object(fields) = &request.object else {
+        return without_object(request.operation, Some(&kind));
+    };
+    let object = object_view(fields);
+    let old = || match &request.old_object {
+        Value::Object(fields) => Some(object_view(fields)),
+        _ => None,
+    };
+    match decide(request.operation, Some(&kind), &object, old, policy, Some(cluster)) {
+        Decision::Done(verdict) => verdict,
+        Decision::Convert(planned) => {
+            let mut converted = request.object.clone();
+            let applied = apply(&planned.plan, &mut converted, planned.spec).map(|()| converted.to_string());
+            planned.finish(applied)
+        }
+    }
+}
+
+/// The conversion on the tree: the moved containers taken out of `containers` and inserted into `initContainers`
+/// with `restartPolicy: Always`.
+fn apply(plan: &MovePlan, object: &mut Value, at: PodSpecPath) -> Result<(), MutationError> {
+    let changed = || MutationError::SpecChanged(at.display());
+    let spec = object
+        .pointer_mut(at.pointer())
+        .and_then(Value::as_object_mut)
+        .ok_or_else(changed)?;
+    let init_len = match spec.get(ContainerList::InitContainers.field()) {
+        None | Some(Value::Null) => 0,
+        Some(Value::Array(items)) => items.len(),
+        Some(_) => return Err(changed()),
+    };
+    let containers = spec
+        .get_mut(ContainerList::Containers.field())
+        .and_then(Value::as_array_mut)
+        .ok_or_else(changed)?;
+    if plan.insert_at() > init_len || plan.moved().last().is_some_and(|&last| last >= containers.len()) {
+        return Err(changed());
+    }
+    let mut moving = Vec::new();
+    let mut staying = Vec::new();
+    for (index, mut container) in std::mem::take(containers).into_iter().enumerate() {
+        if plan.moved().binary_search(&index).is_ok() {
+            if let Some(fields) = container.as_object_mut() {
+                fields.insert(RESTART_POLICY.to_owned(), Value::String(ALWAYS.to_owned()));
+            }
+            moving.push(container);
+        } else {
+            staying.push(container);
+        }
+    }
+    *containers = staying;
+    let mut init_containers = match spec.remove(ContainerList::InitContainers.field()) {
+        Some(Value::Array(items)) => items,
+        _ => Vec::new(),
+    };
+    init_containers.splice(plan.insert_at()..plan.insert_at(), moving);
+    spec.insert(
+        ContainerList::InitContainers.field().to_owned(),
+        Value::Array(init_containers),
+    );
+    Ok(())
+}
+
+fn response(verdict: Verdict) -> Vec<u8> {
+    let (accepted, message, mutated_object, audit_annotations, warnings) = match verdict {
+        Verdict::Accept { warnings } => (true, None, None, None, warnings),
+        Verdict::Reject { message, warnings, .. } => (false, Some(message), None, None, warnings),
+        Verdict::Mutate {
+            object,
+            warnings,
+            audit_annotations,
+            ..
+        } => (
+            true,
+            None,
+            serde_json::from_str::<Value>(&object).ok(),
+            Some(audit_annotations.into_iter().collect()),
+            warnings,
+        ),
+    };
+    let response = ValidationResponse {
+        accepted,
+        message,
+        code: None,
+        mutated_object,
+        audit_annotations,
+        warnings: (!warnings.is_empty()).then_some(warnings),
+    };
+    serde_json::to_vec(&response).unwrap_or_default()
+}
+
+/// Whether two answers to the same payload are the same: byte for byte, except that a converted object is
+/// compared as JSON (the tree writes its keys sorted and compact, the splice keeps the request's own bytes). Says
+/// how they differ when they do.
+pub fn same_answer(bytes_path: &[u8], oracle: &[u8]) -> Result<(), String> {
+    if bytes_path == oracle {
+        return Ok(());
+    }
+    let canonical = serde_json::from_slice::<ValidationResponse>(bytes_path)
+        .map_err(|error| format!("the answer is not a ValidationResponse: {error}"))
+        .and_then(|response| serde_json::to_vec(&response).map_err(|error| error.to_string()))?;
+    if canonical == oracle
+        && serde_json::from_slice::<ValidationResponse>(bytes_path).is_ok_and(|r| r.mutated_object.is_some())
+    {
+        return Ok(());
+    }
+    Err(format!(
+        "the answers differ:\n  bytes:  {}\n  oracle: {}",
+        String::from_utf8_lossy(bytes_path),
+        String::from_utf8_lossy(oracle)
+    ))
+}
+
+// ---- Views built from the tree --------------------------------------------------------------------------------
+
+fn object_view(fields: &Map<String, Value>) -> ObjectView<'_> {
+    let mirror = fields
+        .get("metadata")
+        .and_then(|metadata| metadata.get("annotations"))
+        .and_then(Value::as_object)
+        .is_some_and(|annotations| annotations.contains_key("kubernetes.io/config.mirror"));
+    ObjectView {
+        api_version: text(fields.get("apiVersion")),
+        kind: text(fields.get("kind")),
+        mirror,
+        spec: slot(fields.get("spec"), |spec| SpecView {
+            pod: pod_spec(spec),
+            template: slot(spec.get("template"), template),
+            job_template: slot(spec.get("jobTemplate"), |job| JobTemplateView {
+                spec: slot(job.get("spec"), |job_spec| JobSpecView {
+                    template: slot(job_spec.get("template"), template),
+                }),
+            }),
+        }),
+    }
+}
+
+fn template(fields: &Map<String, Value>) -> TemplateView<'_> {
+    TemplateView {
+        spec: slot(fields.get("spec"), pod_spec),
+    }
+}
+
+fn pod_spec(fields: &Map<String, Value>) -> PodSpecView<'_> {
+    let (requests, limits) = resources(fields.get("resources"));
+    PodSpecView {
+        containers: list(fields.get(ContainerList::Containers.field())),
+        init_containers: list(fields.get(ContainerList::InitContainers.field())),
+        node_name: text(fields.get("nodeName")),
+        requests,
+        limits,
+    }
+}
+
+fn container(fields: &Map<String, Value>) -> ContainerView<'_> {
+    let (requests, limits) = resources(fields.get("resources"));
+    ContainerView {
+        name: text(fields.get("name")),
+        image: text(fields.get("image")),
+        restart_policy: text(fields.get(RESTART_POLICY)),
+        restart_policy_rules: present(fields.get(RESTART_POLICY_RULES)),
+        resize_policy: present(fields.get("resizePolicy")),
+        requests,
+        limits,
+    }
+}
+
+fn resources(value: Option<&Value>) -> (Quantities<'_>, Quantities<'_>) {
+    let map = |name| match value.and_then(Value::as_object).and_then(|fields| fields.get(name)) {
+        Some(Value::Object(quantities)) => Quantities(Some(
+            quantities
+                .iter()
+                .map(|(resource, quantity)| {
+                    let written = match quantity {
+                        Value::String(text) => Quantity::Text(Cow::Borrowed(text)),
+                        Value::Number(number) => Quantity::Text(Cow::Owned(number.to_string())),
+                        _ => Quantity::NotAQuantity,
+                    };
+                    (Cow::Borrowed(resource.as_str()), written)
+                })
+                .collect(),
+        )),
+        _ => Quantities(None),
+    };
+    (map("requests"), map("limits"))
+}
+
+fn text(value: Option<&Value>) -> Text<'_> {
+    match value {
+        None | Some(Value::Null) => Text::Unset,
+        Some(Value::String(text)) => Text::Str(Cow::Borrowed(text)),
+        Some(_) => Text::NotAString,
+    }
+}
+
+fn present(value: Option<&Value>) -> Present {
+    Present(value.is_some_and(|value| !value.is_null()))
+}
+
+fn slot<'v, T>(value: Option<&'v Value>, view: impl FnOnce(&'v Map<String, Value>) -> T) -> Slot<T> {
+    match value {
+        None => Slot::Absent,
+        Some(Value::Null) => Slot::Null,
+        Some(Value::Object(fields)) => Slot::Object(view(fields)),
+        Some(_) => Slot::Other,
+    }
+}
+
+fn list(value: Option<&Value>) -> List<Slot<ContainerView<'_>>> {
+    match value {
+        None | Some(Value::Null) => List::Unset,
+        Some(Value::Array(items)) => List::Items(items.iter().map(|item| slot(Some(item), container)).collect()),
+        Some(_) => List::NotAList,
+    }
+}

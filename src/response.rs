@@ -1,0 +1,170 @@
+//! The verdict as the JSON Kubewarden's host reads back from `validate` (the SDK's `ValidationResponse`), and the
+//! whole `validate` call as a pure function of the payload and the cluster.
+//!
+//! The response is written directly, without building a tree: a converted object is copied in as the text the
+//! splice produced. The fields and their order are those of `kubewarden_policy_sdk::response::ValidationResponse`
+//! serialized by serde (every field present, `null` when unset), which `tests/` and the oracle hold it to.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::admission::{AdmissionRequest, evaluate};
+use crate::nodes::{NodeLookup, NodeQuery};
+use crate::settings::{Policy, Settings, SettingsError};
+use crate::verdict::Verdict;
+
+/// `{"request": AdmissionRequest, "settings": {...}}`, read in one pass; the settings stay raw text until the
+/// request itself was readable.
+#[derive(Deserialize)]
+struct Payload<'a> {
+    #[serde(borrow)]
+    request: AdmissionRequest<'a>,
+    #[serde(borrow, default)]
+    settings: Option<&'a RawValue>,
+}
+
+/// Answers a `validate` payload. Every input gets an answer: a payload that cannot be read is rejected with the
+/// reason, never turned into a waPC error (which the host reports as an opaque HTTP 500).
+pub fn validate(payload: &[u8], cluster: impl FnOnce(NodeQuery<'_>) -> NodeLookup) -> Vec<u8> {
+    let verdict = match serde_json::from_slice::<Payload<'_>>(payload) {
+        Err(error) => Verdict::reject(format!("malformed admission request: {error}")),
+        Ok(Payload { request, settings }) => match compile(settings.map_or("", RawValue::get).as_bytes()) {
+            Ok(policy) => evaluate(&request, &policy, Some(cluster)),
+            Err(error) => Verdict::reject(format!("the policy's settings are not valid: {error}")),
+        },
+    };
+    validation_response(&verdict)
+}
+
+/// Answers a `validate_settings` payload: `{"valid": bool, "message": ...}`.
+pub fn validate_settings(payload: &[u8]) -> Vec<u8> {
+    let message = compile(payload).err().map(|error| error.to_string());
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(b"{\"valid\":");
+    out.extend_from_slice(if message.is_none() { b"true" } else { b"false" });
+    out.extend_from_slice(b",\"message\":");
+    optional_string(&mut out, message.as_deref());
+    out.push(b'}');
+    out
+}
+
+/// The policy of a settings payload.
+pub fn compile(settings: &[u8]) -> Result<Policy, SettingsError> {
+    Settings::from_json(settings)?.compile()
+}
+
+/// `{"accepted":..,"message":..,"code":null,"mutated_object":..,"audit_annotations":..,"warnings":..}`.
+pub fn validation_response(verdict: &Verdict) -> Vec<u8> {
+    let (accepted, message, object, annotations, warnings) = match verdict {
+        Verdict::Accept { warnings } => (true, None, None, None, warnings),
+        Verdict::Reject { message, warnings, .. } => (false, Some(message.as_str()), None, None, warnings),
+        Verdict::Mutate {
+            object,
+            warnings,
+            audit_annotations,
+            ..
+        } => (true, None, Some(object.as_str()), Some(audit_annotations), warnings),
+    };
+    let mut out = Vec::with_capacity(192 + object.map_or(0, str::len));
+    out.extend_from_slice(b"{\"accepted\":");
+    out.extend_from_slice(if accepted { b"true" } else { b"false" });
+    out.extend_from_slice(b",\"message\":");
+    optional_string(&mut out, message);
+    out.extend_from_slice(b",\"code\":null,\"mutated_object\":");
+    out.extend_from_slice(object.unwrap_or("null").as_bytes());
+    out.extend_from_slice(b",\"audit_annotations\":");
+    match annotations {
+        Some(annotations) => {
+            out.push(b'{');
+            for (index, (key, value)) in annotations.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                string(&mut out, key);
+                out.push(b':');
+                string(&mut out, value);
+            }
+            out.push(b'}');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"warnings\":");
+    if warnings.is_empty() {
+        out.extend_from_slice(b"null");
+    } else {
+        out.push(b'[');
+        for (index, warning) in warnings.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            string(&mut out, warning);
+        }
+        out.push(b']');
+    }
+    out.push(b'}');
+    out
+}
+
+fn optional_string(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
+        Some(text) => string(out, text),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// A JSON string, escaped as serde_json escapes it.
+fn string(out: &mut Vec<u8>, text: &str) {
+    // Writing a `&str` into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::AUDIT_MOVED_SIDECARS;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn responses_have_every_field_in_the_sdk_order() {
+        assert_eq!(
+            String::from_utf8(validation_response(&Verdict::accept())).expect("UTF-8"),
+            r#"{"accepted":true,"message":null,"code":null,"mutated_object":null,"audit_annotations":null,"warnings":null}"#
+        );
+        let rejected = Verdict::Reject {
+            message: "a \"quoted\" \u{1}".into(),
+            warnings: vec!["w".into()],
+            findings: Vec::new(),
+        };
+        assert_eq!(
+            String::from_utf8(validation_response(&rejected)).expect("UTF-8"),
+            r#"{"accepted":false,"message":"a \"quoted\" \u0001","code":null,"mutated_object":null,"audit_annotations":null,"warnings":["w"]}"#
+        );
+    }
+
+    #[test]
+    fn a_mutation_carries_the_object_as_written() {
+        let verdict = Verdict::Mutate {
+            object: r#"{"b": 1, "a": [ ]}"#.into(),
+            warnings: Vec::new(),
+            audit_annotations: BTreeMap::from([(AUDIT_MOVED_SIDECARS.to_owned(), "x".to_owned())]),
+            conversion: crate::verdict::Conversion::for_tests(),
+        };
+        assert_eq!(
+            String::from_utf8(validation_response(&verdict)).expect("UTF-8"),
+            r#"{"accepted":true,"message":null,"code":null,"mutated_object":{"b": 1, "a": [ ]},"audit_annotations":{"moved-native-sidecars":"x"},"warnings":null}"#
+        );
+    }
+
+    #[test]
+    fn settings_answers() {
+        assert_eq!(
+            validate_settings(br#"{"sidecarImages": ["a"]}"#),
+            br#"{"valid":true,"message":null}"#
+        );
+        let refused = String::from_utf8(validate_settings(b"{}")).expect("UTF-8");
+        assert!(
+            refused.starts_with(r#"{"valid":false,"message":"the policy must be told"#),
+            "{refused}"
+        );
+    }
+}
