@@ -388,15 +388,16 @@ pub fn expect_mutation(request: &Value, response: &ValidationResponse) -> Mutati
     check_mutation(request, response)
 }
 
-/// What every mutated answer must satisfy: accepted without a message, the object valid for the API server, and a
-/// patch that only touches `containers` and `initContainers` of the pod spec.
+/// What every mutated answer must satisfy: accepted without a message, the object valid for the API server of every
+/// Kubernetes version 1.29-1.35 (default feature gates) that accepts the submitted object, and a patch that only
+/// touches `containers` and `initContainers` of the pod spec.
 #[track_caller]
 fn check_mutation(request: &Value, response: &ValidationResponse) -> Mutation {
     assert!(response.accepted, "a mutation is an acceptance: {response:#?}");
     assert_eq!(response.message, None);
     let object = response.mutated_object.clone().expect("a mutated object");
     let pointer = pod_spec_pointer(request);
-    assert_valid_pod_spec(&object, pointer);
+    assert_valid_for_every_version(request, &object, pointer);
     let patch = assert_patch_confined(&request["object"], &object, pointer);
 
     Mutation {
@@ -417,6 +418,41 @@ fn check_mutation(request: &Value, response: &ValidationResponse) -> Mutation {
 // written once, in the `apiserver-rules` crate, which the fuzz targets (testing/fuzz/harness) check every mutation with too.
 
 pub use apiserver_rules::{assert_patch_confined, assert_valid_pod_spec, is_dns1123_label};
+
+/// The mutated object passes the API server of every version (1.29-1.35, default feature gates) that accepts the
+/// submitted one: as a mutation of it (the API server defaulted the submitted object before the webhook ran), and
+/// as an UPDATE from `oldObject` when there is one. A version that already refuses the submitted object refuses the
+/// request whatever the policy does, so it cannot be blamed on the mutation.
+#[track_caller]
+fn assert_valid_for_every_version(request: &Value, mutated: &Value, pointer: &str) {
+    use apiserver_rules::{ApiServer, KubeVersion};
+    let submitted = &request["object"];
+    let old = request.get("oldObject").filter(|old| old.is_object());
+    let mut refusals = Vec::new();
+    for version in KubeVersion::ALL {
+        let server = ApiServer::new(version);
+        let before = match old {
+            Some(old) => server.update_problems(submitted, old, pointer),
+            None => server.create_problems(submitted, pointer),
+        };
+        if !before.is_empty() {
+            continue;
+        }
+        let after = server.mutation_problems(submitted, mutated, old, pointer);
+        if !after.is_empty() {
+            refusals.push(format!("Kubernetes {version}:\n    {}", after.join("\n    ")));
+        }
+    }
+    assert!(
+        refusals.is_empty(),
+        "the API server would refuse the mutated object, which it accepts before the mutation:\n  {}\n{}",
+        refusals.join("\n  "),
+        mutated
+            .pointer(pointer)
+            .and_then(|spec| serde_json::to_string_pretty(spec).ok())
+            .unwrap_or_default()
+    );
+}
 
 /// The one rejection of `deployment-unapproved-native-sidecar` under `restrictNativeSidecars`, in validation and in
 /// mutation mode alike: the legacy vault-agent and the unapproved native otel-collector, in one message.

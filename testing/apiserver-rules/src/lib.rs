@@ -1,19 +1,26 @@
 //! What every object the policy mutates must satisfy, written once for the integration tests (`tests/common`) and
 //! the fuzz targets (`testing/fuzz/harness`):
 //!
-//! - the API server's pod spec rules a conversion can break (pkg/apis/core/validation): [`pod_spec_problems`],
-//!   [`assert_valid_pod_spec`];
+//! - the API server's pod spec rules a conversion can break, per Kubernetes minor version 1.29 to 1.35 with that
+//!   version's default feature gates (or chosen ones): [`ApiServer`], [`pod_spec_problems_at`], and across every
+//!   version [`pod_spec_problems`], [`assert_valid_pod_spec`]; where each rule comes from is in `RULES.md`;
+//! - exact Kubernetes quantities for the pod-level resources rule: [`quantity::Quantity`];
 //! - the JSON patch the host sends touches nothing but `containers` and `initContainers` of the pod spec, and
 //!   reproduces the mutated object: [`patch_problems`], [`assert_patch_confined`].
 //!
 //! The `*_problems` functions return what is wrong instead of panicking, so that a fuzz target can compare an object
 //! before and after the policy changed it; the `assert_*` functions panic with every problem.
 
-use std::collections::HashSet;
+mod pod_spec;
+pub mod quantity;
+mod version;
+
+pub use pod_spec::{ApiServer, aggregate};
+pub use version::{FeatureGates, Gate, KubeVersion};
+
+use std::collections::BTreeMap;
 
 use serde_json::Value;
-
-const PROBES_AND_LIFECYCLE: [&str; 4] = ["livenessProbe", "readinessProbe", "startupProbe", "lifecycle"];
 
 /// Container names are DNS-1123 labels: at most 63 lowercase alphanumerics or '-', starting and ending with an
 /// alphanumeric.
@@ -26,80 +33,60 @@ pub fn is_dns1123_label(name: &str) -> bool {
         && name.ends_with(alphanumeric)
 }
 
-/// Every rule the pod spec at `pointer` in `object` breaks, as the API server words them (empty when it passes):
-/// `containers` a non-empty list; names DNS-1123 labels, unique across `containers`, `initContainers` and
-/// `ephemeralContainers`; on init containers, `restartPolicy` only `Always`, and probes or `lifecycle` only with
-/// `restartPolicy: Always`. A missing pod spec or a container list that is not a list is one problem.
-pub fn pod_spec_problems(object: &Value, pointer: &str) -> Vec<String> {
-    let Some(spec) = object.pointer(pointer).and_then(Value::as_object) else {
-        return vec![format!("no pod spec object at {pointer}")];
-    };
-    let mut problems = Vec::new();
-    let mut list = |field: &str| -> &[Value] {
-        match spec.get(field) {
-            None | Some(Value::Null) => &[],
-            Some(Value::Array(items)) => items,
-            Some(other) => {
-                problems.push(format!("{pointer}/{field} is not a list: {other}"));
-                &[]
-            }
-        }
-    };
-    let containers = list("containers");
-    let init_containers = list("initContainers");
-    let ephemeral = list("ephemeralContainers");
-
-    if containers.is_empty()
-        && !problems
-            .iter()
-            .any(|p| p.starts_with(&format!("{pointer}/containers ")))
-    {
-        problems.push(format!("{pointer}/containers: Required value (must not be empty)"));
-    }
-
-    let mut seen = HashSet::new();
-    for (field, items) in [
-        ("containers", containers),
-        ("initContainers", init_containers),
-        ("ephemeralContainers", ephemeral),
-    ] {
-        for (index, container) in items.iter().enumerate() {
-            let at = format!("{pointer}/{field}/{index}");
-            match container["name"].as_str() {
-                None => problems.push(format!("{at}/name: Required value")),
-                Some(name) if !is_dns1123_label(name) => {
-                    problems.push(format!("{at}/name: Invalid value {name:?}: not a DNS-1123 label"))
-                }
-                Some(name) if !seen.insert(name) => problems.push(format!("{at}/name: Duplicate value {name:?}")),
-                Some(_) => {}
-            }
-        }
-    }
-
-    for (index, container) in init_containers.iter().enumerate() {
-        let at = format!("{pointer}/initContainers/{index}");
-        let restart_policy = &container["restartPolicy"];
-        match restart_policy {
-            Value::Null => {}
-            Value::String(policy) if policy == "Always" => {}
-            other => problems.push(format!(
-                "{at}/restartPolicy: Unsupported value {other}: supported: \"Always\""
-            )),
-        }
-        if restart_policy.as_str() != Some("Always") {
-            for field in PROBES_AND_LIFECYCLE {
-                if !container[field].is_null() {
-                    problems.push(format!(
-                        "{at}/{field}: Forbidden: may not be set for init containers without restartPolicy=Always"
-                    ));
-                }
-            }
-        }
-    }
-    problems
+/// Every rule the API server of `version` (default feature gates) applies to the pod spec at `pointer` in `object`
+/// on CREATE, as it words them (empty when it passes). `pointer` `/spec` means a Pod; anything else a pod template.
+pub fn pod_spec_problems_at(version: KubeVersion, object: &Value, pointer: &str) -> Vec<String> {
+    ApiServer::new(version).create_problems(object, pointer)
 }
 
-/// Panics with every rule the pod spec at `pointer` in `object` breaks ([`pod_spec_problems`]).
+/// Every rule that any of the API servers 1.29 to 1.35 (default feature gates) applies to the pod spec at `pointer`
+/// in `object` on CREATE: [`pod_spec_problems_at`] for each of [`KubeVersion::ALL`], each problem once, followed by
+/// the versions that refuse it (`[1.29-1.31]`). A missing pod spec or a container list that is not a list is a
+/// problem for every version.
+pub fn pod_spec_problems(object: &Value, pointer: &str) -> Vec<String> {
+    let mut refused_by: BTreeMap<String, Vec<KubeVersion>> = BTreeMap::new();
+    let mut order = Vec::new();
+    for version in KubeVersion::ALL {
+        for problem in pod_spec_problems_at(version, object, pointer) {
+            let versions = refused_by.entry(problem.clone()).or_default();
+            if versions.is_empty() {
+                order.push(problem);
+            }
+            versions.push(version);
+        }
+    }
+    order
+        .into_iter()
+        .map(|problem| {
+            let versions = &refused_by[&problem];
+            format!("{problem} [{}]", version_ranges(versions))
+        })
+        .collect()
+}
+
+/// `1.29-1.31, 1.34` for those four versions.
+pub fn version_ranges(versions: &[KubeVersion]) -> String {
+    let mut ranges: Vec<(KubeVersion, KubeVersion)> = Vec::new();
+    for &version in versions {
+        match ranges.last_mut() {
+            Some((_, last)) if last.minor() + 1 == version.minor() => *last = version,
+            _ => ranges.push((version, version)),
+        }
+    }
+    ranges
+        .iter()
+        .map(|(first, last)| {
+            if first == last {
+                first.to_string()
+            } else {
+                format!("{first}-{last}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Panics with every rule the pod spec at `pointer` in `object` breaks in any version ([`pod_spec_problems`]).
 #[track_caller]
 pub fn assert_valid_pod_spec(object: &Value, pointer: &str) {
     let problems = pod_spec_problems(object, pointer);
@@ -170,7 +157,7 @@ mod tests {
         let pod = json!({"spec": {"containers": "app"}});
         assert_eq!(
             pod_spec_problems(&pod, "/spec"),
-            ["/spec/containers is not a list: \"app\""]
+            ["/spec/containers is not a list: \"app\" [1.29-1.35]"]
         );
     }
 
@@ -178,8 +165,24 @@ mod tests {
     fn a_missing_spec_is_one_problem() {
         assert_eq!(
             pod_spec_problems(&json!({}), "/spec/template/spec"),
-            ["no pod spec object at /spec/template/spec"]
+            ["no pod spec object at /spec/template/spec [1.29-1.35]"]
         );
+    }
+
+    #[test]
+    fn every_version_names_the_versions_that_refuse() {
+        let pod = json!({"spec": {"containers": [{"name": "app", "restartPolicy": "Never"}]}});
+        assert_eq!(
+            pod_spec_problems(&pod, "/spec"),
+            ["/spec/containers/0/restartPolicy: Forbidden: may not be set for non-init containers [1.29-1.33]"]
+        );
+    }
+
+    #[test]
+    fn version_ranges_join_neighbours() {
+        use KubeVersion::*;
+        assert_eq!(version_ranges(&[V1_29, V1_30, V1_31, V1_34]), "1.29-1.31, 1.34");
+        assert_eq!(version_ranges(&[V1_35]), "1.35");
     }
 
     #[test]

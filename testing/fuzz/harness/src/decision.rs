@@ -8,7 +8,8 @@
 //! 3. A mutation moves containers verbatim: `containers` keeps the ones that stay in order, and `initContainers` is
 //!    the old list with the moved ones inserted as one block, in their order, each a sidecar by the settings, with
 //!    only `restartPolicy: Always` added.
-//! 4. When the pod spec passed the API server's rules before, the mutated one passes them too.
+//! 4. For every Kubernetes version 1.29-1.35 (default feature gates): when its API server accepts the pod spec before,
+//!    it accepts the mutated one too.
 //! 5. Idempotent: the mutated object evaluated again (same operation, old object, settings and nodes) is accepted
 //!    unchanged.
 //! 6. The cluster's nodes are listed only with `checkNodes`, and only for a pod spec with a sidecar in `containers`
@@ -128,14 +129,11 @@ pub fn check(case: Case) -> Option<Verdict> {
     if let Err(problem) = moved_verbatim(original, mutated, pointer, &policy) {
         fail("the mutation does not move sidecars verbatim", &problem);
     }
-    if apiserver_rules::pod_spec_problems(original, pointer).is_empty() {
-        let problems = apiserver_rules::pod_spec_problems(mutated, pointer);
-        if !problems.is_empty() {
-            fail(
-                "a valid pod spec was mutated into one the API server refuses",
-                &problems.join("\n"),
-            );
-        }
+    if let Some(refusals) = api_server_refusals(&case, original, mutated, pointer) {
+        fail(
+            "a valid pod spec was mutated into one the API server refuses",
+            &refusals,
+        );
     }
     match decide(&case, mutated, &policy).0 {
         Verdict::Accept { .. } => {}
@@ -145,6 +143,30 @@ pub fn check(case: Case) -> Option<Verdict> {
         ),
     }
     Some(verdict)
+}
+
+/// Property 4: for every Kubernetes version 1.29-1.35 (default feature gates) whose API server accepts the original
+/// object (as a CREATE, or as an UPDATE from the old object), what that API server refuses in the mutated one (as a
+/// mutation of the original); `None` when no such version refuses it.
+fn api_server_refusals(case: &Case, original: &Value, mutated: &Value, pointer: &str) -> Option<String> {
+    use apiserver_rules::{ApiServer, KubeVersion};
+    let old = Some(&case.request.old_object).filter(|old| old.is_object());
+    let mut refusals = String::new();
+    for version in KubeVersion::ALL {
+        let server = ApiServer::new(version);
+        let before = match old {
+            Some(old) => server.update_problems(original, old, pointer),
+            None => server.create_problems(original, pointer),
+        };
+        if !before.is_empty() {
+            continue;
+        }
+        let after = server.mutation_problems(original, mutated, old, pointer);
+        if !after.is_empty() {
+            let _ = writeln!(refusals, "Kubernetes {version}:\n  {}", after.join("\n  "));
+        }
+    }
+    (!refusals.is_empty()).then_some(refusals)
 }
 
 /// Property 6: `evaluate` lists the cluster's nodes only with `checkNodes`, and only for a pod spec with a sidecar
