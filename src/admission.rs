@@ -517,7 +517,11 @@ fn conversion_verdict(object: String, planned: Planned) -> Verdict {
         object,
         warnings,
         audit_annotations: BTreeMap::from([(AUDIT_MOVED_SIDECARS.to_owned(), summary)]),
-        conversion: Conversion { spec, plan },
+        conversion: Conversion {
+            spec,
+            plan,
+            sidecars: moved,
+        },
     }
 }
 

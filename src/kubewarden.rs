@@ -60,11 +60,6 @@ fn ask_cluster(query: NodeQuery<'_>) -> NodeLookup {
         ),
     };
     let request = request.map_err(|error| LookupError::Unreadable(error.to_string()))?;
-    wapc_guest::host_call("kubewarden", "kubernetes", operation, &request).map_err(|error| {
-        let message = nodes::lookup_error(&error.to_string());
-        match query {
-            NodeQuery::Named(_) if nodes::is_not_found(&message) => LookupError::NotFound,
-            _ => LookupError::Denied(message),
-        }
-    })
+    wapc_guest::host_call("kubewarden", "kubernetes", operation, &request)
+        .map_err(|error| nodes::host_error(query, &error.to_string()))
 }

@@ -33,8 +33,8 @@ pub mod workload;
 mod kubewarden;
 
 /// Today's reading and writing (a `serde_json::Value` tree, the SDK's response type) around the same decision: the
-/// test oracle the byte-level path is checked against. Native builds with the `kubewarden` feature only.
-#[cfg(all(feature = "kubewarden", not(target_arch = "wasm32")))]
+/// test oracle the byte-level path is checked against. Native builds with the `oracle` feature only.
+#[cfg(all(feature = "oracle", not(target_arch = "wasm32")))]
 pub mod oracle;
 
 #[cfg(test)]

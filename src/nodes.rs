@@ -210,10 +210,21 @@ pub fn lookup_error(message: &str) -> String {
     text.trim_end_matches('.').trim_end().to_owned()
 }
 
-/// Whether a host's error for a `get_resource` says that the object does not exist (the API server's 404, which
-/// kube-rs reports as `NotFound` with the message `nodes "NAME" not found`).
+/// Whether a host's error for a `get_resource` says that the object does not exist: policy-evaluator (kwctl,
+/// policy-server) says `Cannot find v1/Node named 'NAME' inside of namespace 'None'`; the API server's own 404
+/// reads `nodes "NAME" not found`.
 pub fn is_not_found(message: &str) -> bool {
-    message.contains("NotFound") || message.contains("\" not found")
+    (message.starts_with("Cannot find ") && message.contains(" named '")) || message.contains("\" not found")
+}
+
+/// A failed host call for `query`, as the policy reads it: a Node that does not exist (for a get), or a refusal in
+/// the host's words.
+pub fn host_error(query: NodeQuery<'_>, message: &str) -> LookupError {
+    let message = lookup_error(message);
+    match query {
+        NodeQuery::Named(_) if is_not_found(&message) => LookupError::NotFound,
+        _ => LookupError::Denied(message),
+    }
 }
 
 /// Why the policy does not rely on native sidecars for this object.
@@ -700,6 +711,14 @@ mod tests {
     #[case::empty("", "")]
     fn lookup_errors_are_quoted_without_noise(#[case] message: &str, #[case] expected: &str) {
         assert_eq!(lookup_error(message), expected);
+    }
+
+    #[rstest]
+    #[case::policy_evaluator("Cannot find v1/Node named 'ghost' inside of namespace 'None'", true)]
+    #[case::api_server("nodes \"ghost\" not found", true)]
+    #[case::denied("Policy has not been granted access to Kubernetes v1/Node resources", false)]
+    fn missing_nodes_are_told_from_refusals(#[case] message: &str, #[case] not_found: bool) {
+        assert_eq!(is_not_found(message), not_found);
     }
 
     #[rstest]

@@ -8,7 +8,6 @@
 //! Written here rather than taken from a crate: the crates that parse quantities (k8s-openapi's `Quantity` is only a
 //! string) convert to `f64`, which is inexact for `0.1` and for large memory sizes.
 
-use std::cmp::Ordering;
 use std::fmt;
 
 /// 10^9 nano-units make one unit.
@@ -38,9 +37,8 @@ impl Quantity {
     /// `None` for anything else, and for negative quantities (no request may be negative).
     pub fn parse(text: &str) -> Option<(Quantity, Notation)> {
         let unsigned = text.strip_prefix('+').unwrap_or(text);
-        if unsigned.starts_with('-') {
+        if let Some(digits) = unsigned.strip_prefix('-') {
             // "-0" is zero; every other negative quantity is refused by the API server for requests and limits.
-            let digits = &unsigned[1..];
             return Quantity::parse(digits).filter(|(quantity, _)| *quantity == Quantity::ZERO);
         }
         let number_end = unsigned
@@ -80,18 +78,6 @@ impl Quantity {
     /// Written back in `notation`, in the largest unit that keeps it whole: `1500m`, `2`, `192Mi`, `1536Ki`.
     pub fn display(self, notation: Notation) -> impl fmt::Display {
         Shown(self, notation)
-    }
-}
-
-impl PartialOrd<u128> for Quantity {
-    fn partial_cmp(&self, nanos: &u128) -> Option<Ordering> {
-        self.nanos.partial_cmp(nanos)
-    }
-}
-
-impl PartialEq<u128> for Quantity {
-    fn eq(&self, nanos: &u128) -> bool {
-        self.nanos == *nanos
     }
 }
 
@@ -152,18 +138,18 @@ struct Shown(Quantity, Notation);
 impl fmt::Display for Shown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Shown(Quantity { nanos }, notation) = *self;
-        if notation == Notation::Binary && nanos % NANOS_PER_UNIT == 0 {
+        if notation == Notation::Binary && nanos.is_multiple_of(NANOS_PER_UNIT) {
             let units = nanos / NANOS_PER_UNIT;
             for (suffix, exponent) in [("Ei", 60), ("Pi", 50), ("Ti", 40), ("Gi", 30), ("Mi", 20), ("Ki", 10)] {
                 let size = 1u128 << exponent;
-                if units >= size && units % size == 0 {
+                if units >= size && units.is_multiple_of(size) {
                     return write!(f, "{}{suffix}", units / size);
                 }
             }
             return write!(f, "{units}");
         }
         for (suffix, divisor) in [("", NANOS_PER_UNIT), ("m", 1_000_000), ("u", 1_000), ("n", 1)] {
-            if nanos % divisor == 0 {
+            if nanos.is_multiple_of(divisor) {
                 return write!(f, "{}{suffix}", nanos / divisor);
             }
         }

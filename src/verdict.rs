@@ -10,13 +10,16 @@ use crate::workload::PodSpecPath;
 /// carries no `/`.
 pub const AUDIT_MOVED_SIDECARS: &str = "moved-native-sidecars";
 
-/// The conversion a [`Verdict::Mutate`] applied: the plan, and the pod spec it was applied to.
+/// The conversion a [`Verdict::Mutate`] applied: the plan, the pod spec it was applied to, and the sidecars it
+/// moved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conversion {
     /// Where the pod spec is in the object.
     pub spec: PodSpecPath,
     /// Which containers moved, and where they landed.
     pub plan: MovePlan,
+    /// The legacy sidecars that moved, in `containers` order (one per index of the plan).
+    pub sidecars: Vec<Finding>,
 }
 
 /// What the policy decided about one admission request.
@@ -121,13 +124,14 @@ impl Conversion {
             spec: PodSpecPath::Pod,
         };
         let plan = MovePlan::new(
-            &[finding],
+            std::slice::from_ref(&finding),
             crate::rules::InitLayout::default(),
             crate::Placement::AfterInitContainers,
         );
         Self {
             spec: PodSpecPath::Pod,
             plan: plan.unwrap_or_else(|error| panic!("{error}")),
+            sidecars: vec![finding],
         }
     }
 }

@@ -1,6 +1,7 @@
-//! `checkNodes` through the release `.wasm`: the cluster's Nodes come from the kwctl session files of
-//! `tests/data/sessions/` (the same files `tests/e2e/nodes.bats` replays through real kwctl), and every host call the
-//! policy makes is recorded, so that a test can say how often the cluster was asked, and with what.
+//! `checkNodes` through the release `.wasm`, the full matrix: the cluster's Nodes come from the kwctl session files
+//! of `tests/data/sessions/` (`tests/e2e/nodes.bats` replays some of them through real kwctl as a smoke test), and
+//! every host call the policy makes is recorded, so that a test can say how often the cluster was asked, and with
+//! what.
 
 mod common;
 
@@ -23,6 +24,22 @@ fn converting() -> Value {
 fn node_lookup() -> Value {
     json!({"api_version": "v1", "kind": "Node", "label_selector": null, "field_selector": null,
            "field_masks": ["metadata.name", "status.nodeInfo.kubeletVersion"]})
+}
+
+/// The one call for a Pod pinned to `node` by `spec.nodeName`: that Node alone.
+fn node_get(node: &str) -> Value {
+    json!({"api_version": "v1", "kind": "Node", "name": node, "namespace": null, "disable_cache": false,
+           "field_masks": ["metadata.name", "status.nodeInfo.kubeletVersion"]})
+}
+
+#[track_caller]
+fn assert_one_node_get(calls: &[policy_host::HostCall], node: &str) {
+    assert_eq!(calls.len(), 1, "exactly one lookup per request: {calls:?}");
+    assert_eq!(
+        (calls[0].namespace.as_str(), calls[0].operation.as_str()),
+        ("kubernetes", "get_resource")
+    );
+    assert_eq!(calls[0].request, node_get(node));
 }
 
 #[track_caller]
@@ -112,24 +129,19 @@ fn without_access_to_nodes_the_warning_says_what_to_grant() {
 }
 
 #[rstest]
-#[case::on_a_ready_node_of_a_mixed_cluster("node-c", None)]
-#[case::on_the_old_node("node-b", Some("'node-b' (kubelet v1.28.9)"))]
-fn a_pinned_pod_counts_only_its_own_node(#[case] node: &str, #[case] old: Option<&str>) {
+#[case::on_a_ready_node("node-c", "node-c-ready.yml", None)]
+#[case::on_an_old_node("node-b", "node-b-old.yml", Some(reason("reason_pinned_node", &[("node", "'node-b' (kubelet v1.28.9)"), ("minimum", "1.29")])))]
+#[case::on_a_node_the_cluster_does_not_have("ghost", "node-ghost-missing.yml", Some(reason("reason_pinned_unknown", &[("node", "ghost")])))]
+fn a_pinned_pod_asks_for_its_own_node_alone(#[case] node: &str, #[case] session: &str, #[case] old: Option<String>) {
     let mut request = fixture("pod-legacy-vault-agent-pinned");
     request["object"]["spec"]["nodeName"] = json!(node);
-    let (response, calls) = validate_in_cluster(&request, &converting(), Some("nodes-mixed.yml"));
-    assert_one_node_lookup(&calls);
+    let (response, calls) = validate_in_cluster(&request, &converting(), Some(session));
+    assert_one_node_get(&calls, node);
     match old {
         None => {
             expect_mutation(&request, &response);
         }
-        Some(node) => assert_accepted(
-            &response,
-            &[&vault_agent_left(&reason(
-                "reason_pinned_node",
-                &[("node", node), ("minimum", "1.29")],
-            ))],
-        ),
+        Some(reason) => assert_accepted(&response, &[&vault_agent_left(&reason)]),
     }
 }
 
@@ -140,21 +152,24 @@ fn a_pinned_pod_counts_only_its_own_node(#[case] node: &str, #[case] old: Option
 #[case::pre_existing_sidecar_on_update("deployment-update-pre-existing-violation")]
 #[case::pod_update("pod-update-legacy-sidecar")]
 #[case::delete("pod-delete")]
+#[case::native_sidecar_merely_accepted("pod-native-sidecar-vault-sync")]
 fn objects_the_nodes_cannot_change_cost_no_host_call(#[case] name: &str) {
     let (_, calls) = validate_in_cluster(&fixture(name), &converting(), Some("nodes-mixed.yml"));
     assert_eq!(calls, [], "{name} must not ask the cluster");
 }
 
 #[rstest]
-#[case::mixed_cluster("nodes-mixed.yml", Some(reason("reason_old_node", &[("node", "'node-b' (kubelet v1.28.9)"), ("minimum", "1.29")])))]
-#[case::ready_cluster("nodes-ready.yml", None)]
-fn native_sidecars_are_accepted_with_a_warning_where_they_would_hang(
+#[case::old_node("node-b", "node-b-old.yml", Some(reason("reason_pinned_node", &[("node", "'node-b' (kubelet v1.28.9)"), ("minimum", "1.29")])))]
+#[case::ready_node("node-c", "node-c-ready.yml", None)]
+fn a_pinned_native_sidecar_is_warned_about_for_one_get(
+    #[case] node: &str,
     #[case] session: &str,
     #[case] reason: Option<String>,
 ) {
-    let request = fixture("pod-native-sidecar-vault-sync");
+    let mut request = fixture("pod-native-sidecar-vault-sync");
+    request["object"]["spec"]["nodeName"] = json!(node);
     let (response, calls) = validate_in_cluster(&request, &check_nodes(settings()), Some(session));
-    assert_one_node_lookup(&calls);
+    assert_one_node_get(&calls, node);
     let warning = reason.map(|reason| {
         expected_message(
             "native_on_old_nodes",
@@ -167,6 +182,18 @@ fn native_sidecars_are_accepted_with_a_warning_where_they_would_hang(
     });
     let warnings: Vec<&str> = warning.iter().map(String::as_str).collect();
     assert_accepted(&response, &warnings);
+}
+
+#[test]
+fn a_template_left_to_its_pods_costs_no_host_call() {
+    let settings = with(converting(), "mutateTemplates", json!(false));
+    let (response, calls) = validate_in_cluster(
+        &fixture("deployment-legacy-vault-agent"),
+        &settings,
+        Some("nodes-mixed.yml"),
+    );
+    assert_eq!(calls, []);
+    assert!(response.accepted && response.mutated_object.is_none(), "{response:?}");
 }
 
 #[test]

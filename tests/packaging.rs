@@ -216,9 +216,10 @@ fn metadata_declares_the_pod_carrying_rules_and_annotations() {
             .into()
     });
     problems.check(
-        strings(&metadata["hostCapabilities"]) == ["kubernetes/list_resources_all"],
+        strings(&metadata["hostCapabilities"]) == ["kubernetes/get_resource", "kubernetes/list_resources_all"],
         || {
-            "metadata.yml: hostCapabilities must be [kubernetes/list_resources_all], the one host call the policy makes"
+            "metadata.yml: hostCapabilities must be [kubernetes/get_resource, kubernetes/list_resources_all] (the order kwctl \
+             keeps), the two host calls the policy makes: the one Node a Pod is pinned to, or every Node"
                 .into()
         },
     );

@@ -47,14 +47,13 @@ fn valid_settings(#[case] settings: Value) {
 #[case::unknown_key(
     json!({"sidecarImage": ["hashicorp/vault"]}),
     "invalid settings: unknown field `sidecarImage`, expected one of `sidecarImages`, `sidecarContainerNames`, \
-     `restrictNativeSidecars`, `mutate`, `placement`, `checkNodes`, `minimumKubeletVersion`, `mutateTemplates` at \
-     line 1 column 15"
+     `restrictNativeSidecars`, `mutate`, `placement`, `checkNodes`, `minimumKubeletVersion`, `mutateTemplates`"
 )]
 #[case::snake_case_key(
     json!({"sidecarImages": ["hashicorp/vault"], "restrict_native_sidecars": true}),
     "invalid settings: unknown field `restrict_native_sidecars`, expected one of `sidecarImages`, \
      `sidecarContainerNames`, `restrictNativeSidecars`, `mutate`, `placement`, `checkNodes`, \
-     `minimumKubeletVersion`, `mutateTemplates` at line 1 column 27"
+     `minimumKubeletVersion`, `mutateTemplates`"
 )]
 #[case::kubelet_version_with_patch(
     json!({"sidecarImages": ["hashicorp/vault"], "checkNodes": true, "minimumKubeletVersion": "1.30.1"}),
@@ -65,12 +64,13 @@ fn valid_settings(#[case] settings: Value) {
     "minimumKubeletVersion '1.28' is not valid: native sidecars do not exist before Kubernetes 1.29"
 )]
 #[case::kubelet_version_as_a_number(
-    json!({"sidecarImages": ["hashicorp/vault"], "minimumKubeletVersion": 1.33}),
-    "invalid settings: invalid type: floating point `1.33`, expected a string at line 1 column 29"
+    json!({"sidecarImages": ["hashicorp/vault"], "minimumKubeletVersion": 1.3}),
+    "invalid settings: minimumKubeletVersion: expected a string such as \"1.30\", found the number 1.3: write the \
+     version in quotes (\"1.30\"), as YAML reads an unquoted 1.30 as the number 1.3"
 )]
 #[case::check_nodes_as_a_string(
     json!({"sidecarImages": ["hashicorp/vault"], "checkNodes": "yes"}),
-    "invalid settings: invalid type: string \"yes\", expected a boolean at line 1 column 19"
+    "invalid settings: checkNodes: expected a boolean, found the string \"yes\""
 )]
 #[case::mutate_templates_without_mutate(
     json!({"sidecarImages": ["hashicorp/vault"], "mutateTemplates": true}),
@@ -79,25 +79,24 @@ fn valid_settings(#[case] settings: Value) {
 )]
 #[case::list_as_a_string(
     json!({"sidecarImages": "hashicorp/vault"}),
-    "invalid settings: invalid type: string \"hashicorp/vault\", expected a sequence at line 1 column 34"
+    "invalid settings: sidecarImages: expected a list, found the string \"hashicorp/vault\""
 )]
 #[case::bool_as_a_string(
     json!({"sidecarImages": ["hashicorp/vault"], "mutate": "true"}),
-    "invalid settings: invalid type: string \"true\", expected a boolean at line 1 column 16"
+    "invalid settings: mutate: expected a boolean, found the string \"true\""
 )]
 #[case::pattern_not_a_string(
     json!({"sidecarContainerNames": ["vault-agent", 7]}),
-    "invalid settings: invalid type: integer `7`, expected a string at line 1 column 41"
+    "invalid settings: sidecarContainerNames[1]: expected a string, found the number 7"
 )]
 #[case::unknown_placement(
     json!({"sidecarImages": ["hashicorp/vault"], "mutate": true, "placement": "first"}),
-    "invalid settings: unknown variant `first`, expected `afterInitContainers` or `beforeInitContainers` at line 1 \
-     column 34"
+    "invalid settings: placement: unknown value 'first', expected afterInitContainers or beforeInitContainers"
 )]
 #[case::placement_in_the_wrong_case(
     json!({"sidecarImages": ["hashicorp/vault"], "placement": "AfterInitContainers"}),
-    "invalid settings: unknown variant `AfterInitContainers`, expected `afterInitContainers` or \
-     `beforeInitContainers` at line 1 column 34"
+    "invalid settings: placement: unknown value 'AfterInitContainers', expected afterInitContainers or \
+     beforeInitContainers"
 )]
 #[case::empty_image_pattern(
     json!({"sidecarImages": ["hashicorp/vault", ""]}),
@@ -165,11 +164,11 @@ fn invalid_name_patterns_are_named(#[case] settings: Value, #[case] message: &st
 #[case::not_json(b"sidecarImages: [hashicorp/vault]".to_vec(), "invalid settings: they must be an object of setting names to values")]
 #[case::broken_json(
     br#"{"sidecarImages": ["hashicorp/vault"]"#.to_vec(),
-    "invalid settings: EOF while parsing an object at line 1 column 37"
+    "invalid settings: EOF while parsing an object"
 )]
 #[case::yaml_is_not_json(
     b"{sidecarImages: [hashicorp/vault]}".to_vec(),
-    "invalid settings: key must be a string at line 1 column 2"
+    "invalid settings: key must be a string"
 )]
 fn unreadable_settings_payloads_are_answered(#[case] payload: Vec<u8>, #[case] message: &str) {
     let response = validate_settings_bytes(&payload);

@@ -9,7 +9,7 @@ use std::fs;
 use rstest::rstest;
 use serde_json::Value;
 use sidecar_placement_manifests::Manifests;
-use sidecar_placement_policy::admission::{AdmissionRequest, Operation, evaluate};
+use sidecar_placement_policy::admission::{AdmissionRequest, OFFLINE, Operation, evaluate};
 use sidecar_placement_policy::settings::{Placement, Settings};
 use sidecar_placement_policy::verdict::Verdict;
 
@@ -27,16 +27,19 @@ fn policy_conversion(input: &str, placement: Placement) -> Vec<Value> {
         ..settings
     }
     .compile()
-    .expect("valid settings")
-    .with_node_check(false);
+    .expect("valid settings");
     let manifests = Manifests::parse(input).expect("readable");
     manifests
         .objects()
         .iter()
         .map(|object| {
-            let request = AdmissionRequest::for_manifest(object.value.clone(), Operation::Create, Value::Null);
-            match evaluate(request, &policy, || Err("no cluster".into())) {
-                Verdict::Mutate { object, .. } => object,
+            let text = object.value.to_string();
+            match evaluate(
+                &AdmissionRequest::for_manifest(&text, Operation::Create, None),
+                &policy,
+                OFFLINE,
+            ) {
+                Verdict::Mutate { object, .. } => serde_json::from_str(&object).expect("JSON"),
                 _ => object.value.clone(),
             }
         })

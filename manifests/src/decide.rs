@@ -1,11 +1,10 @@
 //! Every object of a file decided by the core, as a CREATE, the way the policy decides an admission request.
 
 use serde_json::Value;
-use sidecar_placement_policy::admission::{AdmissionRequest, Operation, evaluate};
-use sidecar_placement_policy::rules::{self, Problem};
+use sidecar_placement_policy::admission::{AdmissionRequest, OFFLINE, Operation, evaluate};
+use sidecar_placement_policy::rules::{self, Problem, Wording};
 use sidecar_placement_policy::settings::Policy;
-use sidecar_placement_policy::verdict::Verdict;
-use sidecar_placement_policy::workload::{self, PodSpecPath};
+use sidecar_placement_policy::verdict::{Conversion, Verdict};
 
 use crate::edit::{self, EditError, Edited, Move};
 use crate::file::{Manifests, Object};
@@ -94,40 +93,37 @@ enum Decision {
     Rejected(Vec<Finding>),
     /// Converted: the plan on the text and the object the policy produced.
     Converted {
-        spec: PodSpecPath,
-        moved: Vec<usize>,
-        insert_at: usize,
+        conversion: Conversion,
         expected: Value,
         findings: Vec<Finding>,
     },
 }
 
+/// The one decision about an object: the core's `evaluate`, as a CREATE of the bare manifest, offline (no cluster:
+/// `checkNodes` has nothing to check).
 fn decide(object: &Object, policy: &Policy) -> Decision {
-    let request = AdmissionRequest::for_manifest(object.value.clone(), Operation::Create, Value::Null);
-    // The offline policies never check nodes (see `policy`): the lookup is never called.
-    let verdict = evaluate(request, policy, || {
-        Err("no cluster: nodes are not checked offline".to_owned())
-    });
-    match verdict {
+    let text = object.value.to_string();
+    let request = AdmissionRequest::for_manifest(&text, Operation::Create, None);
+    match evaluate(&request, policy, OFFLINE) {
         Verdict::Accept { .. } => Decision::Accepted,
-        Verdict::Reject { message, .. } => Decision::Rejected(findings(object, policy, &message)),
+        Verdict::Reject { message, findings, .. } => {
+            Decision::Rejected(located(object, &findings, &message, policy.remedy().wording()))
+        }
         Verdict::Mutate {
             object: expected,
             conversion,
             ..
         } => Decision::Converted {
-            spec: conversion.spec,
-            moved: conversion.plan.moved().to_vec(),
-            insert_at: conversion.plan.insert_at(),
-            expected,
-            findings: findings(object, policy, ""),
+            findings: located(object, &conversion.sidecars, "", policy.remedy().wording()),
+            expected: serde_json::from_str(&expected).unwrap_or(Value::Null),
+            conversion,
         },
     }
 }
 
-/// The findings of an object the policy did not accept; `message` is the policy's when the rules cannot say more
-/// (a malformed pod spec).
-fn findings(object: &Object, policy: &Policy, message: &str) -> Vec<Finding> {
+/// The core's findings, where they are written; `message` stands for an object the core refused as a whole (a
+/// malformed pod spec).
+fn located(object: &Object, findings: &[rules::Finding], message: &str, wording: Wording) -> Vec<Finding> {
     let kind = object
         .value
         .get("kind")
@@ -139,60 +135,49 @@ fn findings(object: &Object, policy: &Policy, message: &str) -> Vec<Finding> {
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let base = |rule, message: String, position, path: String, pointer: String| Finding {
-        rule,
-        message,
-        position,
-        document: object.document,
-        item: object.item,
-        kind: kind.clone(),
-        name: name.clone(),
-        container: None,
-        image: None,
-        path,
-        pointer,
-    };
-    let Some((spec, path)) = workload::manifest_pod_spec(object.value) else {
-        return vec![base(
-            Rule::MalformedPodSpec,
-            message.to_owned(),
-            object.position(),
-            String::new(),
-            String::new(),
-        )];
-    };
-    match rules::inspect(spec, path, policy) {
-        Ok(inspection) if !inspection.findings.is_empty() => inspection
-            .findings
-            .iter()
-            .map(|finding| {
-                let rule = match finding.problem {
-                    Problem::LegacySidecar { blocker: None } => Rule::LegacySidecar,
-                    Problem::LegacySidecar { blocker: Some(_) } => Rule::LegacySidecarNotConvertible,
-                    Problem::UnapprovedNativeSidecar => Rule::UnapprovedNativeSidecar,
-                };
-                let pointer = format!("{}/{}/{}", path.pointer(), finding.list().field(), finding.index);
-                Finding {
-                    container: finding.name.clone(),
-                    image: finding.image.clone(),
-                    ..base(
-                        rule,
-                        finding.describe(path),
-                        object.position_of(&pointer),
-                        finding.location(path),
-                        pointer.clone(),
-                    )
-                }
-            })
-            .collect(),
-        _ => vec![base(
-            Rule::MalformedPodSpec,
-            message.to_owned(),
-            object.position(),
-            path.display().to_owned(),
-            path.pointer().to_owned(),
-        )],
+    if findings.is_empty() {
+        return vec![Finding {
+            rule: Rule::MalformedPodSpec,
+            message: message.to_owned(),
+            position: object.position(),
+            document: object.document,
+            item: object.item,
+            kind,
+            name,
+            container: None,
+            image: None,
+            path: String::new(),
+            pointer: String::new(),
+        }];
     }
+    findings
+        .iter()
+        .map(|finding| {
+            let rule = match finding.problem {
+                Problem::LegacySidecar { blocker: None } => Rule::LegacySidecar,
+                Problem::LegacySidecar { blocker: Some(_) } => Rule::LegacySidecarNotConvertible,
+                Problem::UnapprovedNativeSidecar => Rule::UnapprovedNativeSidecar,
+            };
+            let pointer = finding.pointer();
+            Finding {
+                rule,
+                message: if findings.len() == 1 && !message.is_empty() {
+                    message.to_owned()
+                } else {
+                    finding.describe(wording)
+                },
+                position: object.position_of(&pointer),
+                document: object.document,
+                item: object.item,
+                kind: kind.clone(),
+                name: name.clone(),
+                container: finding.container.name.clone(),
+                image: finding.image.clone(),
+                path: finding.location(),
+                pointer,
+            }
+        })
+        .collect()
 }
 
 /// Every problem the policy finds in the file's objects, in file order.
@@ -233,15 +218,18 @@ pub fn fix(manifests: &Manifests, policy: &Policy) -> Result<Fix, EditError> {
             Decision::Accepted => {}
             Decision::Rejected(findings) => problems.extend(findings.iter().cloned()),
             Decision::Converted {
-                spec,
-                moved: indices,
-                insert_at,
+                conversion,
                 expected: object,
                 findings,
             } => {
                 expected[index] = object;
                 moved.extend(findings.iter().cloned());
-                plans.push((index, spec.pointer(), indices.as_slice(), *insert_at));
+                plans.push((
+                    index,
+                    conversion.spec.pointer(),
+                    conversion.plan.moved(),
+                    conversion.plan.insert_at(),
+                ));
             }
         }
     }

@@ -3,8 +3,8 @@
 use sidecar_placement_policy::settings::{Placement, Policy, Settings, SettingsError};
 
 /// The policy `check` runs: the settings as written, except that a misplaced sidecar is always reported (never
-/// converted: `mutate` and `mutateTemplates` are off) and no Node is ever looked up (`checkNodes` is off: there is
-/// no cluster).
+/// converted: `mutate` and `mutateTemplates` are off) and no Node is ever looked up (there is no cluster: the
+/// decision is made offline).
 pub fn for_check(settings: &Settings) -> Result<Policy, SettingsError> {
     // Settings the policy would refuse are refused here too, with its words, before anything is overridden.
     settings.compile()?;
@@ -13,7 +13,7 @@ pub fn for_check(settings: &Settings) -> Result<Policy, SettingsError> {
         mutate_templates: false,
         ..settings.clone()
     };
-    Ok(settings.compile()?.with_node_check(false))
+    settings.compile()
 }
 
 /// The policy `fix` runs: the settings as written, converting every misplaced sidecar it can, in Pods and in pod
@@ -26,7 +26,7 @@ pub fn for_fix(settings: &Settings, placement: Option<Placement>) -> Result<Poli
         placement: placement.unwrap_or(settings.placement),
         ..settings.clone()
     };
-    Ok(settings.compile()?.with_node_check(false))
+    settings.compile()
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use policy_host::{
     HostCall, HostError, PolicyHost, Session, SettingsValidationResponse, ValidationResponse, policy_wasm,
 };
 use serde_json::{Value, json};
+use sidecar_placement_policy::{nodes, oracle};
 
 // ---------------------------------------------------------------------------------------------------------------
 // The policy module, behind one host thread per test binary.
@@ -72,14 +73,44 @@ pub fn on_host<T: Send + 'static>(
 }
 
 /// `validate` through the module; `Err` only when the host reports a failure (which Kubewarden turns into an HTTP
-/// 500). A mutated answer has passed [`check_mutation`].
+/// 500). The answer is the oracle's ([`same_as_the_oracle`]), and a mutated answer has passed [`check_mutation`].
 pub fn try_validate(request: &Value, settings: &Value) -> Result<ValidationResponse, String> {
-    let (owned_request, owned_settings) = (request.clone(), settings.clone());
-    let response = on_host(move |host| host.validate(&owned_request, &owned_settings))?;
+    let payload = policy_host::validation_payload_bytes(request, settings).map_err(|error| error.to_string())?;
+    let sent = payload.clone();
+    let answer = on_host(move |host| host.validate_raw(&sent))?;
+    same_as_the_oracle(&payload, &answer, Session::none());
+    let response = read_response(&answer);
     if response.mutated_object.is_some() {
         check_mutation(request, &response);
     }
     Ok(response)
+}
+
+/// The module's answer must be the oracle's: today's `Value`-tree reading and SDK response around the same decision
+/// (`sidecar_placement_policy::oracle`), computed natively with the same cluster answers. Byte for byte, but for a
+/// converted object, which must be the same JSON (the splice keeps the request's own bytes).
+#[track_caller]
+fn same_as_the_oracle(payload: &[u8], answer: &[u8], session: Session) {
+    let session = std::cell::RefCell::new(session);
+    let oracle = oracle::validate(payload, |query| {
+        let (operation, request) = oracle::host_request(query);
+        session
+            .borrow_mut()
+            .answer(operation, &request)
+            .map_err(|message| nodes::host_error(query, &message))
+    });
+    if let Err(difference) = oracle::same_answer(answer, &oracle) {
+        panic!("the module's answer is not the oracle's: {difference}");
+    }
+}
+
+fn read_response(answer: &[u8]) -> ValidationResponse {
+    serde_json::from_slice(answer).unwrap_or_else(|error| {
+        panic!(
+            "the answer is not a ValidationResponse ({error}): {}",
+            String::from_utf8_lossy(answer)
+        )
+    })
 }
 
 /// `validate` through the module; a host error fails the test.
@@ -101,9 +132,12 @@ pub fn validate_in_cluster(
             .unwrap_or_else(|error| panic!("session {name}: {error}")),
         None => Session::none(),
     };
-    let (owned_request, owned_settings) = (request.clone(), settings.clone());
-    let (response, calls) = on_host(move |host| host.validate_in(&owned_request, &owned_settings, session))
+    let payload = policy_host::validation_payload_bytes(request, settings).unwrap_or_else(|error| panic!("{error}"));
+    let (sent, replayed) = (payload.clone(), session.clone());
+    let (answer, calls) = on_host(move |host| host.validate_raw_in(&sent, replayed))
         .unwrap_or_else(|error| panic!("the host failed instead of answering (HTTP 500 in a cluster): {error}"));
+    same_as_the_oracle(&payload, &answer, session);
+    let response = read_response(&answer);
     if response.mutated_object.is_some() {
         check_mutation(request, &response);
     }
@@ -112,15 +146,11 @@ pub fn validate_in_cluster(
 
 /// `validate` with arbitrary bytes; the answer must be the SDK's JSON `ValidationResponse`.
 pub fn validate_bytes(payload: &[u8]) -> ValidationResponse {
-    let payload = payload.to_vec();
-    let answer = on_host(move |host| host.validate_raw(&payload))
+    let sent = payload.to_vec();
+    let answer = on_host(move |host| host.validate_raw(&sent))
         .unwrap_or_else(|error| panic!("the host failed instead of answering (HTTP 500 in a cluster): {error}"));
-    serde_json::from_slice(&answer).unwrap_or_else(|error| {
-        panic!(
-            "the answer is not a ValidationResponse ({error}): {}",
-            String::from_utf8_lossy(&answer)
-        )
-    })
+    same_as_the_oracle(payload, &answer, Session::none());
+    read_response(&answer)
 }
 
 pub fn validate_settings(settings: &Value) -> SettingsValidationResponse {
@@ -306,8 +336,24 @@ pub fn unapproved(name: &str, image: &str, spec: &str, index: usize) -> String {
     )
 }
 
-/// The rejection text for a legacy sidecar whose own settings forbid converting it; `because` is the reason
-/// ([`because_restart_policy`], [`because_restart_policy_rules`]).
+/// The rejection text, in validation mode, for a legacy sidecar whose own settings keep it from being a native
+/// sidecar as written; `because` is the reason ([`because_restart_policy`], [`because_restart_policy_rules`]).
+pub fn cannot_be_native(name: &str, image: &str, spec: &str, index: usize, because: &str) -> String {
+    let index = index.to_string();
+    expected_message(
+        "cannot_be_native",
+        &[
+            ("name", name),
+            ("image", image),
+            ("spec", spec),
+            ("index", &index),
+            ("because", because),
+        ],
+    )
+}
+
+/// The rejection text, with mutation on, for a legacy sidecar whose own settings forbid converting it; `because` is
+/// the reason ([`because_restart_policy`], [`because_restart_policy_rules`]).
 pub fn not_converted(name: &str, image: &str, spec: &str, index: usize, because: &str) -> String {
     let index = index.to_string();
     expected_message(

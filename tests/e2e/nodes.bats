@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
-# checkNodes through real kwctl: the annotated module asks the cluster for its Nodes (a context-aware policy), and
-# kwctl answers from the session files of tests/data/sessions/ (--replay-host-capabilities-interactions), the same
-# files the wasm-host tests (tests/nodes.rs) replay. kwctl compares every request the policy sends with the recorded
-# one, field masks included, so these tests also pin the exact host call. Run with `make e2e-tests`.
+# checkNodes through real kwctl, a smoke test of each host call and outcome (tests/nodes.rs holds the full matrix):
+# the annotated module asks the cluster for its Nodes (a context-aware policy), and kwctl answers from the session
+# files of tests/data/sessions/ (--replay-host-capabilities-interactions). kwctl compares every request the policy
+# sends with the recorded one, field masks included, so these tests also pin the exact host calls: a list of every
+# Node, or one get_resource for a Pod pinned to a node. Run with `make e2e-tests`.
 
 bats_require_minimum_version 1.5.0
 load common
@@ -39,6 +40,15 @@ old_node_b() {
   expected reason_old_node node="'node-b' (kubelet v1.28.9)" minimum=1.29
 }
 
+# no_host_call REQUEST SETTINGS_JSON: the policy decides REQUEST without asking the cluster (an empty session would
+# fail any call, which the policy would turn into a warning).
+no_host_call() {
+  printf '[]\n' >"$BATS_TEST_TMPDIR/no-calls.yml"
+  evaluate "$1" --allow-context-aware --replay-host-capabilities-interactions "$BATS_TEST_TMPDIR/no-calls.yml" \
+    --settings-json "$2"
+  [[ $stderr != *"recorded responses is empty"* ]]
+}
+
 @test "checkNodes, ready cluster (EKS, k3s, GKE kubelets): the legacy vault-agent is converted as without checkNodes" {
   in_cluster nodes-ready.yml pod-legacy-vault-agent.json --settings-path "$CHECK_NODES_SETTINGS"
   allowed true
@@ -57,41 +67,29 @@ old_node_b() {
   warnings_are "$(left_in_place "$(old_node_b)")"
 }
 
-@test "checkNodes in validating mode, a node still on kubelet 1.28: accepted with the same warning" {
-  in_cluster nodes-mixed.yml pod-legacy-vault-agent.json \
-    --settings-json "$(jq -c '.checkNodes = true' "$SETTINGS")"
-  allowed true
-  warnings_are "$(left_in_place "$(old_node_b)")"
-}
-
-@test "checkNodes, a Pod pinned (spec.nodeName) to a ready node of a mixed cluster is converted" {
-  in_cluster nodes-mixed.yml pod-legacy-vault-agent-pinned.json --settings-path "$CHECK_NODES_SETTINGS"
+@test "checkNodes, a Pod pinned to a ready node: one get_resource of that Node, and the sidecar is converted" {
+  in_cluster node-c-ready.yml pod-legacy-vault-agent-pinned.json --settings-path "$CHECK_NODES_SETTINGS"
   allowed true
   warnings_are "$(expected moved_warning name=vault-agent)"
   patch | jq -e 'any(.[]; .path | startswith("/spec/initContainers"))'
 }
 
-@test "checkNodes, an unreadable kubelet version counts as not ready" {
-  in_cluster nodes-unreadable.yml pod-legacy-vault-agent.json --settings-path "$CHECK_NODES_SETTINGS"
+@test "checkNodes, a Pod pinned to a node on kubelet 1.28: one get_resource, and the sidecar is left with a warning" {
+  jq '.object.spec.nodeName = "node-b"' "$REQUESTS/pod-legacy-vault-agent-pinned.json" >"$BATS_TEST_TMPDIR/pinned.json"
+  evaluate "$BATS_TEST_TMPDIR/pinned.json" --allow-context-aware \
+    --replay-host-capabilities-interactions "$SESSIONS/node-b-old.yml" --settings-path "$CHECK_NODES_SETTINGS"
   allowed true
   no_patch
-  warnings_are "$(left_in_place "$(expected reason_old_node \
-    node="'node-odd' (kubelet version 'custom-build' unreadable)" minimum=1.29)")"
+  warnings_are "$(left_in_place "$(expected reason_pinned_node node="'node-b' (kubelet v1.28.9)" minimum=1.29)")"
 }
 
-@test "checkNodes, the lookup refused by RBAC: the warning quotes the error and says what to grant" {
-  in_cluster nodes-forbidden.yml pod-legacy-vault-agent.json --settings-path "$CHECK_NODES_SETTINGS"
+@test "checkNodes, a Pod pinned to a node the cluster does not have: kwctl's 'Cannot find' is read as no such node" {
+  jq '.object.spec.nodeName = "ghost"' "$REQUESTS/pod-legacy-vault-agent-pinned.json" >"$BATS_TEST_TMPDIR/pinned.json"
+  evaluate "$BATS_TEST_TMPDIR/pinned.json" --allow-context-aware \
+    --replay-host-capabilities-interactions "$SESSIONS/node-ghost-missing.yml" --settings-path "$CHECK_NODES_SETTINGS"
   allowed true
   no_patch
-  warnings_are "$(left_in_place "$(expected reason_lookup_failed \
-    error='nodes is forbidden: User "system:serviceaccount:kubewarden:policy-server-default" cannot list resource "nodes" in API group "" at the cluster scope')")"
-}
-
-@test "checkNodes, the cluster lists no Node: not ready" {
-  in_cluster nodes-empty.yml pod-legacy-vault-agent.json --settings-path "$CHECK_NODES_SETTINGS"
-  allowed true
-  no_patch
-  warnings_are "$(left_in_place "$(expected reason_no_nodes)")"
+  warnings_are "$(left_in_place "$(expected reason_pinned_unknown node=ghost)")"
 }
 
 @test "checkNodes without --allow-context-aware: kwctl denies the lookup and the warning says what to grant" {
@@ -101,27 +99,21 @@ old_node_b() {
   warnings_are "$(left_in_place "$(expected reason_lookup_failed error="$(expected not_granted)")")"
 }
 
-@test "checkNodes, a native sidecar on a mixed cluster: accepted with a warning that it hangs in Init there" {
-  in_cluster nodes-mixed.yml pod-native-sidecar-vault-sync.json \
-    --settings-json "$(jq -c '.checkNodes = true' "$SETTINGS")"
+@test "checkNodes, a native sidecar that is merely accepted makes no host call" {
+  no_host_call pod-native-sidecar-vault-sync.json "$(jq -c '.checkNodes = true' "$SETTINGS")"
   allowed true
-  warnings_are "$(expected native_on_old_nodes sidecars="native sidecar 'vault-sync' (spec.initContainers[0])" \
-    minimum=1.29 reason="$(old_node_b)")"
+  warnings_are
 }
 
-@test "checkNodes, an object without sidecars makes no host call (an empty session would fail any call)" {
-  printf '[]\n' >"$BATS_TEST_TMPDIR/no-calls.yml"
-  evaluate pod-co-located-pdf.json --allow-context-aware \
-    --replay-host-capabilities-interactions "$BATS_TEST_TMPDIR/no-calls.yml" --settings-path "$CHECK_NODES_SETTINGS"
+@test "checkNodes, an object without sidecars makes no host call" {
+  no_host_call pod-co-located-pdf.json "$(cat "$CHECK_NODES_SETTINGS")"
   allowed true
   no_patch
   warnings_are
-  # A call would have been answered "the list of recorded responses is empty" and turned into a warning.
-  [[ $stderr != *"recorded responses is empty"* ]]
 }
 
-@test "mutate without mutateTemplates: a Deployment's template is left to its Pods, with a warning per sidecar" {
-  evaluate deployment-legacy-vault-agent.json --settings-json "$(jq -c '.mutate = true' "$SETTINGS")"
+@test "mutate without mutateTemplates: a Deployment's template is left to its Pods, with no host call" {
+  no_host_call deployment-legacy-vault-agent.json "$(jq -c '.mutate = true | .checkNodes = true' "$SETTINGS")"
   allowed true
   no_patch
   warnings_are "$(expected left_for_pods name=vault-agent spec=spec.template.spec index=1)"

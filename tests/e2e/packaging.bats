@@ -82,7 +82,7 @@ yaml.safe_dump(metadata, open(sys.argv[2], "w"))' metadata.yml "$BATS_TEST_TMPDI
   [ ! -s "$BATS_TEST_TMPDIR/differences" ]
   # What this policy relies on, spelled out.
   jq -e '.mutating == true and .contextAwareResources == [{apiVersion: "v1", kind: "Node"}]
-    and .hostCapabilities == ["kubernetes/list_resources_all"] and .protocolVersion == "v1"' \
+    and .hostCapabilities == ["kubernetes/get_resource", "kubernetes/list_resources_all"] and .protocolVersion == "v1"' \
     "$BATS_TEST_TMPDIR/inspect.json"
 }
 

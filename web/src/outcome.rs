@@ -9,9 +9,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
-use sidecar_placement_policy::{AdmissionRequest, Node, Operation, Policy, Settings, Verdict};
+use sidecar_placement_policy::nodes::{node_json, node_list_json};
+use sidecar_placement_policy::{
+    AdmissionRequest, LookupError, NodeQuery, OFFLINE, Operation, Policy, Settings, Verdict,
+};
 
-use sidecar_placement_manifests::{Change, Fix, Manifests};
+use sidecar_placement_manifests::{Change, Manifests, Move};
 
 use crate::document::{self, InputError};
 
@@ -130,9 +133,11 @@ impl Outcome {
 /// they are checked against the settings' `minimumKubeletVersion`, with exactly the policy's code.
 pub fn evaluate(manifest: &str, settings: &str, operation: Option<&str>, nodes: Option<&str>) -> Outcome {
     let operation = read_operation(operation);
-    let policy = read_settings(settings);
-    let object = read_manifest(manifest);
     let cluster = read_nodes(nodes.unwrap_or_default());
+    // Typed node versions are the playground's cluster, checked as `checkNodes` checks one.
+    let check_nodes = cluster.as_ref().is_ok_and(|cluster| !cluster.is_empty());
+    let policy = read_settings(settings, check_nodes);
+    let object = read_manifest(manifest);
     let (operation, policy, object, cluster) = match (operation, policy, object, cluster) {
         (Ok(operation), Ok(policy), Ok(object), Ok(cluster)) => (operation, policy, object, cluster),
         (operation, policy, object, cluster) => {
@@ -150,24 +155,32 @@ pub fn evaluate(manifest: &str, settings: &str, operation: Option<&str>, nodes: 
         }
     };
 
-    let old_object = match operation {
-        Operation::Update => object.clone(),
-        _ => Value::Null,
-    };
-    let original = object.clone();
+    let original = object;
+    let text = original.to_string();
+    let old_object = (operation == Operation::Update).then_some(text.as_str());
+    let request = AdmissionRequest::for_manifest(&text, operation, old_object);
     // The node list is the playground's cluster: the policy checks nodes exactly when some are given.
-    let policy = policy.with_node_check(!cluster.is_empty());
-    let verdict = sidecar_placement_policy::evaluate(
-        AdmissionRequest::for_manifest(object, operation, old_object),
-        &policy,
-        || Ok(cluster),
-    );
+    let answer = |query: NodeQuery<'_>| match query {
+        NodeQuery::All => Ok(node_list_json(
+            cluster.iter().map(|(name, version)| (name.as_str(), version.as_str())),
+        )),
+        NodeQuery::Named(wanted) => cluster
+            .iter()
+            .rev()
+            .find(|(name, _)| name == wanted)
+            .map(|(name, version)| node_json(name, version).to_string().into_bytes())
+            .ok_or(LookupError::NotFound),
+    };
+    let verdict = match cluster.is_empty() {
+        true => sidecar_placement_policy::evaluate(&request, &policy, OFFLINE),
+        false => sidecar_placement_policy::evaluate(&request, &policy, Some(answer)),
+    };
     match verdict {
         Verdict::Accept { warnings } => Outcome {
             warnings,
             ..Outcome::new(Decision::Accepted, operation)
         },
-        Verdict::Reject { message, warnings } => Outcome {
+        Verdict::Reject { message, warnings, .. } => Outcome {
             message: Some(message),
             warnings,
             ..Outcome::new(Decision::Rejected, operation)
@@ -176,21 +189,27 @@ pub fn evaluate(manifest: &str, settings: &str, operation: Option<&str>, nodes: 
             object,
             warnings,
             audit_annotations,
-            ..
+            conversion,
         } => {
+            let object: Value = serde_json::from_str(&object).unwrap_or(Value::Null);
             let mut outcome = Outcome {
                 warnings,
                 patch: serde_json::to_value(json_patch::diff(&original, &object)).ok(),
                 audit_annotations,
                 ..Outcome::new(Decision::Mutated, operation)
             };
-            // The same conversion as a text edit, as `fix` makes it (which reads the edit back and checks that it is
-            // exactly `object`).
+            // The same conversion as a text edit: the one the policy returned, carried out on the manifest's text.
+            let moves = [Move {
+                object: 0,
+                spec: conversion.spec.pointer(),
+                moved: conversion.plan.moved(),
+                insert_at: conversion.plan.insert_at(),
+            }];
             let fixed = Manifests::parse(manifest)
                 .map_err(|error| error.to_string())
-                .and_then(|manifests| sidecar_placement_manifests::fix(&manifests, &policy).map_err(|e| e.message));
+                .and_then(|manifests| sidecar_placement_manifests::apply(&manifests, &moves).map_err(|e| e.message));
             match fixed {
-                Ok(Fix::Converted { edited, .. }) => {
+                Ok(edited) => {
                     outcome.view = edited
                         .view
                         .into_iter()
@@ -207,7 +226,6 @@ pub fn evaluate(manifest: &str, settings: &str, operation: Option<&str>, nodes: 
                     outcome.arrived_lines = edited.arrived;
                     outcome.mutated_manifest = Some(edited.text);
                 }
-                Ok(_) => outcome.fix_error = Some("internal error: the policy converted what fix does not".to_owned()),
                 Err(message) => outcome.fix_error = Some(message),
             }
             outcome
@@ -227,25 +245,25 @@ fn read_operation(operation: Option<&str>) -> Result<Operation, InputError> {
 
 /// `v1.30.2, worker-a=v1.28.9`: the Nodes the playground stands for. A node's version is taken as written (the
 /// core decides whether it reads); only an entry with an empty name or version is a mistake.
-fn read_nodes(text: &str) -> Result<Vec<Node>, InputError> {
+fn read_nodes(text: &str) -> Result<Vec<(String, String)>, InputError> {
     text.split([',', '\n'])
         .map(str::trim)
         .filter(|entry| !entry.is_empty())
         .enumerate()
         .map(|(index, entry)| match entry.split_once('=') {
             Some((name, version)) if !name.trim().is_empty() && !version.trim().is_empty() => {
-                Ok(Node::new(name.trim(), version.trim()))
+                Ok((name.trim().to_owned(), version.trim().to_owned()))
             }
             Some(_) => Err(InputError::new(format!(
                 "node '{entry}': write NAME=VERSION (worker-a=v1.28.9) or a version alone (v1.28.9)"
             ))),
-            None => Ok(Node::new(format!("node-{}", index + 1), entry)),
+            None => Ok((format!("node-{}", index + 1), entry.to_owned())),
         })
         .collect()
 }
 
 /// Settings as the policy reads them, from YAML as users write them in a ClusterAdmissionPolicy.
-fn read_settings(text: &str) -> Result<Policy, InputError> {
+fn read_settings(text: &str, check_nodes: bool) -> Result<Policy, InputError> {
     let invalid = |error: InputError| InputError {
         message: format!("invalid settings: {}", error.message),
         line: error.line,
@@ -258,7 +276,12 @@ fn read_settings(text: &str) -> Result<Policy, InputError> {
         // No settings, or not a map of settings: the core says what that means.
         Settings::from_json(value.to_string().as_bytes()).map_err(|error| InputError::new(error.to_string()))?
     };
-    settings.compile().map_err(|error| InputError::new(error.to_string()))
+    Settings {
+        check_nodes: settings.check_nodes || check_nodes,
+        ..settings
+    }
+    .compile()
+    .map_err(|error| InputError::new(error.to_string()))
 }
 
 fn read_manifest(text: &str) -> Result<Value, InputError> {

@@ -130,7 +130,7 @@ impl Session {
 
     /// Answers one `kubernetes` host call the way kwctl's replay does: the next exchange, if its request is
     /// the one the guest sent.
-    pub(crate) fn answer(&mut self, operation: &str, request: &Value) -> Result<Vec<u8>, String> {
+    pub fn answer(&mut self, operation: &str, request: &Value) -> Result<Vec<u8>, String> {
         let Some(tag) = callback_type(operation) else {
             return Err(format!(
                 "kubernetes/{operation} is not a host capability this host knows"

@@ -1,4 +1,4 @@
-//! The whole decision: an admission request, settings and the cluster's node list into `evaluate`.
+//! The whole decision: an admission request, settings and the cluster's Nodes into `evaluate`.
 //!
 //! Properties, for every input whose settings compile and whose request is readable (the waPC adapter answers the
 //! others with a rejection before `evaluate` runs):
@@ -12,30 +12,76 @@
 //!    it accepts the mutated one too.
 //! 5. Idempotent: the mutated object evaluated again (same operation, old object, settings and nodes) is accepted
 //!    unchanged.
-//! 6. The cluster's nodes are listed only with `checkNodes`, and only for a pod spec with a sidecar in `containers`
-//!    or a native sidecar.
+//! 6. The cluster is asked at most once, only with `checkNodes`, only for a pod spec with a sidecar in `containers`
+//!    or a native sidecar, and a Pod pinned to a node (`spec.nodeName`) asks for that node alone.
+//! 7. The policy's byte-level answer (`response::validate`: lean views, splicing, a response written without a tree)
+//!    is the oracle's (`oracle::validate`: the request read into a `serde_json::Value`, the conversion applied to the
+//!    tree, the SDK's response type), byte for byte but for the converted object, which must be the same JSON.
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
 
 use arbitrary::Unstructured;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
-use sidecar_placement_policy::nodes::{Node, NodeLookup, parse_node_list};
+use sidecar_placement_policy::nodes::{LookupError, NodeLookup, NodeQuery, node_json, node_list_json};
 use sidecar_placement_policy::workload::{self, Kind};
-use sidecar_placement_policy::{AdmissionRequest, Policy, Settings, Verdict, evaluate};
+use sidecar_placement_policy::{AdmissionRequest, Policy, Settings, Verdict, evaluate, oracle, response};
 
 use crate::word;
 
-/// One decision to check: the request as the adapter reads it, the settings' bytes, and what the node lookup gives.
+/// The cluster a case runs against.
+#[derive(Debug, Clone)]
+pub enum Cluster {
+    /// Nodes `(name, kubelet version)`, answering a list or a get.
+    Nodes(Vec<(String, String)>),
+    /// Every call fails with this message.
+    Fails(String),
+    /// A NodeList exactly as given (the raw target); a get finds its item by name.
+    Raw(String),
+}
+
+impl Cluster {
+    /// The answer to `query`.
+    pub fn answer(&self, query: NodeQuery<'_>) -> NodeLookup {
+        match (self, query) {
+            (Cluster::Fails(message), _) => Err(LookupError::Denied(message.clone())),
+            (Cluster::Nodes(nodes), NodeQuery::All) => Ok(node_list_json(
+                nodes.iter().map(|(name, version)| (name.as_str(), version.as_str())),
+            )),
+            (Cluster::Nodes(nodes), NodeQuery::Named(wanted)) => nodes
+                .iter()
+                .rev()
+                .find(|(name, _)| name == wanted)
+                .map(|(name, version)| node_json(name, version).to_string().into_bytes())
+                .ok_or(LookupError::NotFound),
+            (Cluster::Raw(list), NodeQuery::All) => Ok(list.clone().into_bytes()),
+            (Cluster::Raw(list), NodeQuery::Named(wanted)) => serde_json::from_str::<Value>(list)
+                .ok()
+                .and_then(|list| {
+                    list.get("items")?
+                        .as_array()?
+                        .iter()
+                        .rev()
+                        .find(|item| item.pointer("/metadata/name").and_then(Value::as_str) == Some(wanted))
+                        .map(Value::to_string)
+                })
+                .map(String::into_bytes)
+                .ok_or(LookupError::NotFound),
+        }
+    }
+}
+
+/// One decision to check: the request's JSON as the adapter reads it, the settings' bytes, and the cluster.
 #[derive(Debug, Clone)]
 pub struct Case {
-    /// The request, as the waPC adapter deserializes it.
-    pub request: AdmissionRequest,
+    /// The AdmissionRequest, as JSON.
+    pub request: String,
     /// The settings as the host sends them.
     pub settings: Vec<u8>,
-    /// The answer to the cluster's Node list lookup, when the decision asks for it.
-    pub nodes: NodeLookup,
+    /// What the cluster answers.
+    pub cluster: Cluster,
 }
 
 /// Target `decision_json`: `{"request": AdmissionRequest, "settings": {...}, "nodes": NodeList}` as raw JSON (the
@@ -53,20 +99,17 @@ pub fn json(bytes: &[u8]) {
     let Ok(envelope) = serde_json::from_slice::<Envelope<'_>>(bytes) else {
         return;
     };
-    let Ok(request) = serde_json::from_str::<AdmissionRequest>(envelope.request.get()) else {
-        return;
+    let cluster = match envelope.nodes {
+        Some(list) => Cluster::Raw(list.get().to_owned()),
+        None => Cluster::Fails("the input lists no nodes".to_owned()),
     };
-    let nodes = match envelope.nodes {
-        Some(list) => parse_node_list(list.get().as_bytes()),
-        None => Err("the input lists no nodes".to_owned()),
-    };
-    check(Case {
-        request,
+    check(&Case {
+        request: envelope.request.get().to_owned(),
         settings: envelope
             .settings
             .map(|raw| raw.get().as_bytes().to_vec())
             .unwrap_or_default(),
-        nodes,
+        cluster,
     });
 }
 
@@ -79,63 +122,81 @@ pub fn structured(bytes: &[u8]) {
 /// test can tell that generated inputs reach every kind of verdict.
 pub fn structured_verdict(bytes: &[u8]) -> Option<Verdict> {
     let mut u = Unstructured::new(bytes);
-    let (request, settings, nodes) = generate(&mut u).ok()?;
-    let request = serde_json::from_value::<AdmissionRequest>(request).ok()?;
-    check(Case {
-        request,
+    let (request, settings, cluster) = generate(&mut u).ok()?;
+    check(&Case {
+        request: request.to_string(),
         settings: settings.to_string().into_bytes(),
-        nodes,
+        cluster,
     })
 }
 
 /// Checks every property of the module documentation on one case; panics with the case and the property that
-/// failed. Returns the verdict, or `None` when the settings do not compile (`evaluate` never runs then).
-pub fn check(case: Case) -> Option<Verdict> {
+/// failed. Returns the verdict, or `None` when the settings do not compile or the request does not read
+/// (`evaluate` never runs then).
+pub fn check(case: &Case) -> Option<Verdict> {
+    same_answer_as_the_oracle(case);
     let policy = Settings::from_json(&case.settings)
         .and_then(|settings| settings.compile())
         .ok()?;
-    let original = &case.request.object;
-    let (verdict, asked) = decide(&case, original, &policy);
+    let request = AdmissionRequest::from_json(case.request.as_bytes()).ok()?;
+    let (verdict, asked) = decide(case, &request, &policy);
     let fail = |property: &str, details: &str| -> ! {
         panic!(
             "{property}\n{details}\n--- case ---\n{}\n--- verdict ---\n{verdict:#?}",
-            describe(&case)
+            describe(case)
         )
     };
-    let pointer = match workload::classify(&case.request.kind.group, &case.request.kind.kind, original) {
-        Kind::Checked(workload) => Some(workload.path.pointer()),
-        Kind::Unsupported => None,
-    };
-    if asked && !may_ask_for_nodes(original, pointer, &policy) {
-        fail(
-            "the cluster's nodes were listed for an object without sidecars, or without checkNodes",
-            "",
-        );
+    let tree: Value = serde_json::from_str(&case.request).unwrap_or(Value::Null);
+    let original = tree.get("object").unwrap_or(&Value::Null);
+    let old = tree.get("oldObject").filter(|old| old.is_object());
+    let kind = request.kind.clone().unwrap_or_default();
+    let object_view = request
+        .object
+        .and_then(|text| sidecar_placement_policy::view::ObjectView::read(text).ok().flatten());
+    let pointer = object_view
+        .as_ref()
+        .and_then(|view| match workload::classify(&kind.group, &kind.kind, view) {
+            Kind::Checked(workload) => Some(workload.path.pointer()),
+            Kind::Unsupported => None,
+        });
+    if let Err(problem) = asked_rightly(&asked, original, pointer, &policy) {
+        fail("the cluster was asked when it should not have been", &problem);
     }
-    let Verdict::Mutate { object: mutated, .. } = &verdict else {
+    let Verdict::Mutate {
+        object: mutated_text, ..
+    } = &verdict
+    else {
         return Some(verdict);
     };
     let Some(pointer) = pointer else {
         fail("a kind without a pod spec was mutated", "")
     };
+    let mutated: Value = match serde_json::from_str(mutated_text) {
+        Ok(mutated) => mutated,
+        Err(error) => fail("the mutated object is not JSON", &format!("{error}\n{mutated_text}")),
+    };
 
-    let (patch, problems) = apiserver_rules::patch_problems(original, mutated, pointer);
+    let (patch, problems) = apiserver_rules::patch_problems(original, &mutated, pointer);
     if !problems.is_empty() {
         fail(
             "the patch is not confined to the container lists",
             &format!("{problems:#?}\npatch: {patch}"),
         );
     }
-    if let Err(problem) = moved_verbatim(original, mutated, pointer, &policy) {
+    if let Err(problem) = moved_verbatim(original, &mutated, pointer, &policy) {
         fail("the mutation does not move sidecars verbatim", &problem);
     }
-    if let Some(refusals) = api_server_refusals(&case, original, mutated, pointer) {
+    if let Some(refusals) = api_server_refusals(old, original, &mutated, pointer) {
         fail(
             "a valid pod spec was mutated into one the API server refuses",
             &refusals,
         );
     }
-    match decide(&case, mutated, &policy).0 {
+    let again = AdmissionRequest {
+        object: Some(mutated_text),
+        ..request.clone()
+    };
+    match decide(case, &again, &policy).0 {
         Verdict::Accept { .. } => {}
         again => fail(
             "not idempotent: the mutated object evaluated again is not accepted unchanged",
@@ -145,12 +206,29 @@ pub fn check(case: Case) -> Option<Verdict> {
     Some(verdict)
 }
 
+/// Property 7: the byte-level answer is the oracle's.
+fn same_answer_as_the_oracle(case: &Case) {
+    let settings = if case.settings.is_empty() {
+        "null".to_owned()
+    } else {
+        String::from_utf8_lossy(&case.settings).into_owned()
+    };
+    let payload = format!("{{\"request\":{},\"settings\":{settings}}}", case.request);
+    let bytes = response::validate(payload.as_bytes(), |query| case.cluster.answer(query));
+    let tree = oracle::validate(payload.as_bytes(), |query| case.cluster.answer(query));
+    if let Err(difference) = oracle::same_answer(&bytes, &tree) {
+        panic!(
+            "the byte-level answer is not the oracle's\n{difference}\n--- case ---\n{}",
+            describe(case)
+        );
+    }
+}
+
 /// Property 4: for every Kubernetes version 1.29-1.35 (default feature gates) whose API server accepts the original
 /// object (as a CREATE, or as an UPDATE from the old object), what that API server refuses in the mutated one (as a
 /// mutation of the original); `None` when no such version refuses it.
-fn api_server_refusals(case: &Case, original: &Value, mutated: &Value, pointer: &str) -> Option<String> {
+fn api_server_refusals(old: Option<&Value>, original: &Value, mutated: &Value, pointer: &str) -> Option<String> {
     use apiserver_rules::{ApiServer, KubeVersion};
-    let old = Some(&case.request.old_object).filter(|old| old.is_object());
     let mut refusals = String::new();
     for version in KubeVersion::ALL {
         let server = ApiServer::new(version);
@@ -169,11 +247,17 @@ fn api_server_refusals(case: &Case, original: &Value, mutated: &Value, pointer: 
     (!refusals.is_empty()).then_some(refusals)
 }
 
-/// Property 6: `evaluate` lists the cluster's nodes only with `checkNodes`, and only for a pod spec with a sidecar
-/// in `containers` or a native sidecar ("an object without sidecars never costs a lookup").
-fn may_ask_for_nodes(object: &Value, pointer: Option<&str>, policy: &Policy) -> bool {
+/// Property 6: at most one question; only with `checkNodes`, only for a pod spec with a sidecar in `containers` or a
+/// native sidecar; a pinned Pod asks for its node alone, any other object for the list.
+fn asked_rightly(asked: &[String], object: &Value, pointer: Option<&str>, policy: &Policy) -> Result<(), String> {
+    if asked.is_empty() {
+        return Ok(());
+    }
+    if asked.len() > 1 {
+        return Err(format!("asked {} times: {asked:?}", asked.len()));
+    }
     let Some(spec) = pointer.and_then(|pointer| object.pointer(pointer)) else {
-        return false;
+        return Err("asked for an object without a pod spec".to_owned());
     };
     let list = |field: &str| spec.get(field).and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
     let legacy = list("containers")
@@ -182,23 +266,39 @@ fn may_ask_for_nodes(object: &Value, pointer: Option<&str>, policy: &Policy) -> 
     let native = list("initContainers")
         .iter()
         .any(|c| field(c, "restartPolicy") == Some("Always"));
-    policy.node_check().is_some() && (legacy || native)
+    if policy.node_check().is_none() || !(legacy || native) {
+        return Err("asked without checkNodes, or for an object without sidecars".to_owned());
+    }
+    let expected = match spec
+        .get("nodeName")
+        .and_then(Value::as_str)
+        .filter(|name| !name.is_empty())
+    {
+        Some(node) => format!("{:?}", NodeQuery::Named(node)),
+        None => format!("{:?}", NodeQuery::All),
+    };
+    if asked[0] != expected {
+        return Err(format!("asked {:?}, expected {expected}", asked[0]));
+    }
+    Ok(())
 }
 
 fn field<'a>(container: &'a Value, name: &str) -> Option<&'a str> {
     container.get(name).and_then(Value::as_str)
 }
 
-/// `evaluate` on the case's request with `object` in place of its object; also whether it listed the nodes.
-fn decide(case: &Case, object: &Value, policy: &Policy) -> (Verdict, bool) {
-    let mut request = case.request.clone();
-    request.object = object.clone();
-    let asked = std::cell::Cell::new(false);
-    let verdict = evaluate(request, policy, || {
-        asked.set(true);
-        case.nodes.clone()
-    });
-    (verdict, asked.get())
+/// `evaluate` on `request` with the case's cluster; also what it asked the cluster.
+fn decide(case: &Case, request: &AdmissionRequest<'_>, policy: &Policy) -> (Verdict, Vec<String>) {
+    let asked = RefCell::new(Vec::new());
+    let verdict = evaluate(
+        request,
+        policy,
+        Some(|query: NodeQuery<'_>| {
+            asked.borrow_mut().push(format!("{query:?}"));
+            case.cluster.answer(query)
+        }),
+    );
+    (verdict, asked.into_inner())
 }
 
 /// Property 3: the containers that stay keep their order, and `initContainers` is the old list with one block
@@ -264,19 +364,12 @@ fn subsequence_positions(part: &[Value], whole: &[Value]) -> Option<Vec<usize>> 
     Some(positions)
 }
 
-/// The case as a person reads it in a report: the request's fields, the settings and the node lookup.
+/// The case as a person reads it in a report: the request, the settings and the cluster.
 pub fn describe(case: &Case) -> String {
-    let request = &case.request;
     let mut text = String::new();
-    let _ = writeln!(
-        text,
-        "kind: {:?}/{:?}  operation: {:?}  subResource: {:?}",
-        request.kind.group, request.kind.kind, request.operation, request.sub_resource
-    );
-    let _ = writeln!(text, "object: {}", request.object);
-    let _ = writeln!(text, "oldObject: {}", request.old_object);
+    let _ = writeln!(text, "request: {}", case.request);
     let _ = writeln!(text, "settings: {}", String::from_utf8_lossy(&case.settings));
-    let _ = write!(text, "nodes: {:?}", case.nodes);
+    let _ = write!(text, "cluster: {:?}", case.cluster);
     text
 }
 
@@ -432,8 +525,8 @@ const OPERATIONS: &[&str] = &[
 
 const SUB_RESOURCES: &[&str] = &["status", "scale", "ephemeralcontainers", ""];
 
-/// A request (as JSON), settings (as JSON) and a node lookup.
-pub fn generate(u: &mut Unstructured<'_>) -> arbitrary::Result<(Value, Value, NodeLookup)> {
+/// A request (as JSON), settings (as JSON) and a cluster.
+pub fn generate(u: &mut Unstructured<'_>) -> arbitrary::Result<(Value, Value, Cluster)> {
     let settings = settings(u)?;
     let (group, kind) = *u.choose(KINDS)?;
     let pointer = if u.ratio(1, 16)? {
@@ -589,6 +682,9 @@ fn pod_spec(u: &mut Unstructured<'_>) -> arbitrary::Result<Value> {
             json!(*u.choose(&["Always", "Never", "OnFailure"])?),
         );
     }
+    if u.ratio(1, 4)? {
+        spec.insert("resources".into(), resources(u)?);
+    }
     Ok(Value::Object(spec))
 }
 
@@ -643,15 +739,46 @@ fn container(u: &mut Unstructured<'_>) -> arbitrary::Result<Value> {
             json!([{"resourceName": "cpu", "restartPolicy": "NotRequired"}]),
         );
     }
+    if u.ratio(1, 3)? {
+        container.insert("resources".into(), resources(u)?);
+    }
     if u.ratio(1, 12)? {
         container.insert("futureField".into(), json!({"nested": [1, {"deep": null}]}));
     }
     Ok(Value::Object(container))
 }
 
-fn nodes(u: &mut Unstructured<'_>) -> arbitrary::Result<NodeLookup> {
+const QUANTITIES: &[&str] = &[
+    "100m", "250m", "500m", "1", "1.5", "2", "0.1", "1e3", "64Mi", "1Gi", "1000Mi", "2Mi", "0",
+];
+const RESOURCE_NAMES: &[&str] = &["cpu", "memory", "hugepages-2Mi", "cpu", "memory"];
+
+/// `resources` with requests and limits drawn from a few names and quantities (pod-level resources at pod level).
+fn resources(u: &mut Unstructured<'_>) -> arbitrary::Result<Value> {
+    let mut resources = Map::new();
+    for field in ["requests", "limits"] {
+        if u.ratio(2, 3)? {
+            let mut quantities = Map::new();
+            for _ in 0..u.int_in_range(1..=2u8)? {
+                let name = *u.choose(RESOURCE_NAMES)?;
+                let quantity = if u.ratio(1, 32)? {
+                    json!(2)
+                } else {
+                    json!(word(u, QUANTITIES, 48)?)
+                };
+                quantities.insert(name.into(), quantity);
+            }
+            resources.insert(field.into(), Value::Object(quantities));
+        }
+    }
+    Ok(Value::Object(resources))
+}
+
+fn nodes(u: &mut Unstructured<'_>) -> arbitrary::Result<Cluster> {
     if u.ratio(1, 8)? {
-        return Ok(Err("nodes is forbidden: User cannot list resource \"nodes\"".to_owned()));
+        return Ok(Cluster::Fails(
+            "nodes is forbidden: User cannot list resource \"nodes\"".to_owned(),
+        ));
     }
     (0..u.int_in_range(0..=4u8)?)
         .map(|_| {
@@ -661,8 +788,8 @@ fn nodes(u: &mut Unstructured<'_>) -> arbitrary::Result<NodeLookup> {
             } else {
                 word(u, KUBELET_VERSIONS, 16)?
             };
-            Ok(Node::new(word(u, NODE_NAMES, 0)?, version))
+            Ok((word(u, NODE_NAMES, 0)?, version))
         })
         .collect::<arbitrary::Result<Vec<_>>>()
-        .map(Ok)
+        .map(Cluster::Nodes)
 }
