@@ -277,16 +277,18 @@ fuzz: fuzz-tools
 	       "commit them, and list a failure not fixed yet in testing/fuzz/regressions/known-failures.txt" >&2; exit 1; fi
 
 # ---- sidecar-placement: the command-line tool (cli/) over the shared manifests code (manifests/) ----------------
-# `make cli` builds target/release/sidecar-placement (`cargo install --path cli` puts it on PATH instead). Its tests
-# (golden files, SARIF against the vendored schema) run in `make test` through `cargo test --workspace --tests`.
+# `make cli` builds $(TARGET_DIR)/release/sidecar-placement (CARGO_TARGET_DIR moves it); it is not put on PATH:
+# `cargo install --locked --path cli` does that. Its tests (golden files, SARIF against the vendored schema) run in
+# `make test` through `cargo test --workspace --tests`.
 # `make cli-bench` times `sidecar-placement check` over CLI_BENCH_FILES generated manifests (BENCHMARKS.md).
-CLI := target/release/sidecar-placement
+CLI := $(TARGET_DIR)/release/sidecar-placement
 CLI_BENCH_FILES ?= 10000
 
 .PHONY: cli
 cli:
 	cargo build --release -p sidecar-placement-cli --bin sidecar-placement
-	@echo "$(CLI): $$(wc -c < $(CLI)) bytes. Try: $(CLI) check --settings policies/protect.yaml DIR"
+	@echo "$(CLI): $$(wc -c < $(CLI)) bytes, not on PATH (cargo install --locked --path cli puts it there)."
+	@echo "Try: $(CLI) check --settings policies/protect.yaml DIR"
 
 .PHONY: cli-bench
 cli-bench: cli

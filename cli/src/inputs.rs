@@ -5,13 +5,22 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
-use crate::report::Report;
-
 /// One input: a file or standard input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
-    File(PathBuf),
+    File {
+        path: PathBuf,
+        /// Found by walking a directory, rather than named on the command line.
+        walked: bool,
+    },
     Stdin,
+}
+
+/// An input that cannot be read: its name and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    pub name: String,
+    pub message: String,
 }
 
 /// The file extensions read in a directory.
@@ -21,76 +30,88 @@ impl Input {
     /// The name reports use: the path as given or found, `-` for standard input.
     pub fn name(&self) -> String {
         match self {
-            Input::File(path) => path.display().to_string(),
+            Input::File { path, .. } => path.display().to_string(),
             Input::Stdin => "-".to_owned(),
         }
     }
 
-    /// The text, or `None` after reporting why it cannot be read.
-    pub fn read(&self, report: &mut Report) -> Option<String> {
-        let mut bytes = Vec::new();
-        let read = match self {
-            Input::File(path) => std::fs::File::open(path).and_then(|mut file| file.read_to_end(&mut bytes)),
-            Input::Stdin => std::io::stdin().lock().read_to_end(&mut bytes),
-        };
-        if let Err(error) = read {
-            report.unreadable(self, None, &format!("cannot be read: {error}"));
-            return None;
-        }
-        match String::from_utf8(bytes) {
-            Ok(text) => Some(text),
-            Err(_) => {
-                report.unreadable(self, None, "is not UTF-8 text");
-                None
-            }
+    /// Whether it was found by walking a directory (so a file that is not a manifest is skipped, not an error).
+    pub fn walked(&self) -> bool {
+        matches!(self, Input::File { walked: true, .. })
+    }
+
+    fn error(&self, message: String) -> InputError {
+        InputError {
+            name: self.name(),
+            message,
         }
     }
 
-    /// Writes the converted text back: in place for a file (through a temporary file renamed over it, so a
-    /// failure never leaves half a file), to standard output for standard input.
-    pub fn write(&self, text: &str, out: &mut impl Write) -> Result<(), String> {
+    /// The text.
+    pub fn read(&self) -> Result<String, InputError> {
+        let mut bytes = Vec::new();
+        let read = match self {
+            Input::File { path, .. } => std::fs::File::open(path).and_then(|mut file| file.read_to_end(&mut bytes)),
+            Input::Stdin => std::io::stdin().lock().read_to_end(&mut bytes),
+        };
+        read.map_err(|error| self.error(format!("cannot be read: {error}")))?;
+        String::from_utf8(bytes).map_err(|_| self.error("is not UTF-8 text".to_owned()))
+    }
+
+    /// Writes the converted text back: to standard output for standard input; for a file, in place, atomically
+    /// (a temporary file next to it, renamed over it), and through a symbolic link to the file it points at.
+    pub fn write(&self, text: &str, out: &mut impl Write) -> Result<(), InputError> {
         match self {
-            Input::Stdin => out.write_all(text.as_bytes()).map_err(|e| format!("cannot write: {e}")),
-            Input::File(path) => {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let temporary = path.with_file_name(format!(".{name}.sidecar-placement.tmp"));
-                let permissions = std::fs::metadata(path).map(|m| m.permissions()).ok();
-                std::fs::write(&temporary, text)
-                    .and_then(|()| match permissions {
-                        Some(permissions) => std::fs::set_permissions(&temporary, permissions),
-                        None => Ok(()),
-                    })
-                    .and_then(|()| std::fs::rename(&temporary, path))
-                    .map_err(|error| {
-                        let _ = std::fs::remove_file(&temporary);
-                        format!("cannot be written: {error}")
-                    })
+            Input::Stdin => out
+                .write_all(text.as_bytes())
+                .map_err(|error| self.error(format!("cannot write: {error}"))),
+            Input::File { path, .. } => {
+                replace(path, text).map_err(|error| self.error(format!("cannot be written: {error}")))
             }
         }
     }
 }
 
+/// Replaces the file at `path` (the file a link points at, for a symbolic link) with `text`, keeping its
+/// permissions; a failure leaves it as it was.
+fn replace(path: &Path, text: &str) -> std::io::Result<()> {
+    let target = std::fs::canonicalize(path)?;
+    let directory = target.parent().unwrap_or(Path::new("."));
+    let permissions = std::fs::metadata(&target)?.permissions();
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".sidecar-placement.")
+        .tempfile_in(directory)?;
+    temporary.write_all(text.as_bytes())?;
+    temporary.as_file().set_permissions(permissions)?;
+    temporary.as_file().sync_all()?;
+    temporary.persist(&target).map_err(|error| error.error)?;
+    Ok(())
+}
+
 /// Every input named by `paths`, in order; a directory contributes its manifest files sorted by path.
-pub fn collect(paths: &[PathBuf], report: &mut Report) -> Vec<Input> {
+pub fn collect(paths: &[PathBuf]) -> Vec<Result<Input, InputError>> {
     let mut inputs = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
-            inputs.push(Input::Stdin);
+            inputs.push(Ok(Input::Stdin));
         } else if path.is_dir() {
-            walk(path, &mut inputs, report);
+            walk(path, &mut inputs);
         } else if path.exists() {
-            inputs.push(Input::File(path.clone()));
+            inputs.push(Ok(Input::File {
+                path: path.clone(),
+                walked: false,
+            }));
         } else {
-            report.unreadable(&Input::File(path.clone()), None, "no such file or directory");
+            inputs.push(Err(InputError {
+                name: path.display().to_string(),
+                message: "no such file or directory".to_owned(),
+            }));
         }
     }
     inputs
 }
 
-fn walk(root: &Path, inputs: &mut Vec<Input>, report: &mut Report) {
+fn walk(root: &Path, inputs: &mut Vec<Result<Input, InputError>>) {
     let hidden = |entry: &walkdir::DirEntry| {
         entry.depth() > 0 && entry.file_name().to_str().is_some_and(|name| name.starts_with('.'))
     };
@@ -102,13 +123,16 @@ fn walk(root: &Path, inputs: &mut Vec<Input>, report: &mut Report) {
     for entry in entries {
         match entry {
             Ok(entry) if entry.file_type().is_file() && is_manifest(entry.path()) => {
-                inputs.push(Input::File(entry.into_path()));
+                inputs.push(Ok(Input::File {
+                    path: entry.into_path(),
+                    walked: true,
+                }));
             }
             Ok(_) => {}
-            Err(error) => {
-                let path = error.path().unwrap_or(root).to_path_buf();
-                report.unreadable(&Input::File(path), None, &format!("cannot be read: {error}"));
-            }
+            Err(error) => inputs.push(Err(InputError {
+                name: error.path().unwrap_or(root).display().to_string(),
+                message: format!("cannot be read: {error}"),
+            })),
         }
     }
 }

@@ -1,10 +1,12 @@
 //! `sidecar-placement`: the sidecar placement policy over Kubernetes manifest files, offline.
 //!
-//! A thin adapter: files come from [`inputs`], settings from [`settings`], every decision and every conversion plan
-//! from the policy's core through `sidecar-placement-manifests` (the same code the playground runs), and [`report`]
-//! prints what came of it.
+//! A thin adapter: files come from [`inputs`], settings from [`settings`], every decision from the policy's core
+//! through `sidecar-placement-manifests` (one `evaluate` per object, the same call the playground makes), every
+//! conversion is the core's plan carried out by `edit::apply`, and [`report`] prints what came of it and owns the
+//! exit status.
 
 mod inputs;
+mod owners;
 mod report;
 mod settings;
 
@@ -13,23 +15,25 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use sidecar_placement_manifests::{Fix, Manifests, check, fix, policy};
+use sidecar_placement_manifests::{Manifests, OFFLINE, Request, edit, evaluate, findings, moved, policy};
 use sidecar_placement_policy::settings::{Placement, Policy, Settings, SettingsError};
+use sidecar_placement_policy::verdict::{Conversion, Verdict};
 
-use crate::inputs::Input;
-use crate::report::{Format, Problem, Report};
+use crate::inputs::{Input, InputError};
+use crate::report::{FAILED, Format, Report};
 
 const EXAMPLES: &str = "\
 Examples:
   sidecar-placement check --settings policies/protect.yaml deploy/
   helm template my-release ./chart | sidecar-placement check --settings settings.yaml -
-  kustomize build overlays/prod | sidecar-placement check --settings settings.yaml -
+  kubectl get pods,deployments,statefulsets,daemonsets,replicasets,jobs,cronjobs -A -o yaml | sidecar-placement check --settings settings.yaml -
   sidecar-placement check --settings settings.yaml --format sarif . > sidecar-placement.sarif
   sidecar-placement fix --settings settings.yaml --diff deploy/
   sidecar-placement fix --settings settings.yaml --placement beforeInitContainers deploy/
 
-Exit status: 0 nothing found, 1 findings (or a conversion that was refused), 2 usage error, bad settings, or an
-input that could not be read.";
+Exit status: 0 nothing found, 1 findings (or a conversion that was refused, or one that fix --diff would make),
+2 usage error, bad settings, or an input that could not be read. Files found in a directory that are not
+manifests (Helm templates, broken YAML) are skipped with a notice, unless --strict.";
 
 /// Sidecars belong in initContainers with `restartPolicy: Always` (native sidecars, Kubernetes 1.29+). Checks
 /// and converts Kubernetes manifests with the policy's own code, offline: no cluster is consulted.
@@ -48,8 +52,8 @@ enum Command {
         #[command(flatten)]
         common: Common,
         /// How to print the findings.
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-        format: OutputFormat,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Move every misplaced sidecar into `initContainers` with `restartPolicy: Always`, editing only the moved
     /// lines: comments, quoting, indentation and every other document stay byte for byte.
@@ -60,7 +64,7 @@ enum Command {
         /// Where converted sidecars go (default: the settings' `placement`, else afterInitContainers).
         #[arg(long, value_enum)]
         placement: Option<PlacementArg>,
-        /// Print a unified diff instead of writing the files.
+        /// Print a unified diff instead of writing the files; exit 1 when some file would change.
         #[arg(long)]
         diff: bool,
     },
@@ -68,21 +72,18 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct Common {
-    /// The policy's settings (YAML or JSON), or a ClusterAdmissionPolicy / AdmissionPolicy manifest whose
-    /// `spec.settings` are used.
+    /// The policy's settings (YAML or JSON), or a file with a ClusterAdmissionPolicy / AdmissionPolicy manifest
+    /// (alone or among other documents) whose `spec.settings` are used.
     #[arg(long, value_name = "FILE")]
     settings: Option<PathBuf>,
+    /// A file found in a directory that is not a manifest (a Helm template, broken YAML) is an error, as a file
+    /// named on the command line is, instead of being skipped with a notice.
+    #[arg(long)]
+    strict: bool,
     /// Files, directories (every *.yaml, *.yml and *.json below them, hidden directories skipped), or `-` for
     /// standard input.
     #[arg(value_name = "PATH", required = true)]
     paths: Vec<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum OutputFormat {
-    Text,
-    Json,
-    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -101,16 +102,12 @@ impl From<PlacementArg> for Placement {
     }
 }
 
-/// Exit statuses.
-const FOUND: u8 = 1;
-const FAILED: u8 = 2;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let status = match cli.command {
-        Command::Check { common, format } => run_check(&common, format.into(), &mut out),
+        Command::Check { common, format } => run_check(&common, format, &mut out),
         Command::Fix {
             common,
             placement,
@@ -121,32 +118,32 @@ fn main() -> ExitCode {
     ExitCode::from(status)
 }
 
-impl From<OutputFormat> for Format {
-    fn from(format: OutputFormat) -> Self {
-        match format {
-            OutputFormat::Text => Format::Text,
-            OutputFormat::Json => Format::Json,
-            OutputFormat::Sarif => Format::Sarif,
-        }
-    }
-}
-
 fn run_check(common: &Common, format: Format, out: &mut impl Write) -> u8 {
     let policy = match load_policy(common, policy::for_check) {
         Ok(policy) => policy,
         Err(status) => return status,
     };
     let mut report = Report::default();
-    for input in inputs::collect(&common.paths, &mut report) {
-        let Some(text) = input.read(&mut report) else { continue };
-        let Some(manifests) = parse(&input, &text, &mut report) else {
+    for input in inputs::collect(&common.paths) {
+        let Some((input, text)) = read(input, &mut report) else {
             continue;
         };
-        for finding in check(&manifests, &policy) {
-            report.problem(Problem {
-                file: input.name(),
-                finding,
-            });
+        let Some(manifests) = parse(&input, &text, common.strict, &mut report) else {
+            continue;
+        };
+        let name = input.name();
+        for object in manifests.objects() {
+            report.object(object.value);
+            if let Verdict::Reject {
+                message,
+                findings: found,
+                ..
+            } = evaluate(Request::create(object.value), &policy, OFFLINE)
+            {
+                for finding in findings(&object, &found, &message, policy.remedy().wording()) {
+                    report.problem(&name, finding, owners::uid(object.value));
+                }
+            }
         }
     }
     report.print(format, out);
@@ -159,52 +156,109 @@ fn run_fix(common: &Common, placement: Option<Placement>, diff: bool, out: &mut 
         Err(status) => return status,
     };
     let mut report = Report::default();
-    let inputs = inputs::collect(&common.paths, &mut report);
+    let inputs = inputs::collect(&common.paths);
     // Standard input is fixed to standard output, which then carries nothing else.
-    let to_stdout = inputs.contains(&Input::Stdin) && !diff;
+    let to_stdout = inputs.contains(&Ok(Input::Stdin)) && !diff;
     for input in inputs {
-        let Some(text) = input.read(&mut report) else { continue };
-        let Some(manifests) = parse(&input, &text, &mut report) else {
+        let Some((input, text)) = read(input, &mut report) else {
             continue;
         };
-        match fix(&manifests, &policy) {
-            Ok(Fix::Unchanged) => {
-                if matches!(input, Input::Stdin) && !diff {
-                    let _ = out.write_all(text.as_bytes());
+        // Whatever happens to standard input, standard output gets a text: the converted one, or the input as it was.
+        let echo = |out: &mut dyn Write| {
+            if input == Input::Stdin && !diff {
+                let _ = out.write_all(text.as_bytes());
+            }
+        };
+        let Some(manifests) = parse(&input, &text, common.strict, &mut report) else {
+            echo(out);
+            continue;
+        };
+        let name = input.name();
+        // One decision per object, by the core; its conversions go to the text edit as they are.
+        let mut conversions: Vec<(usize, Conversion)> = Vec::new();
+        let mut problems = Vec::new();
+        let mut moving = Vec::new();
+        for (index, object) in manifests.objects().iter().enumerate() {
+            match evaluate(Request::create(object.value), &policy, OFFLINE) {
+                Verdict::Accept { .. } => {}
+                Verdict::Reject {
+                    message,
+                    findings: found,
+                    ..
+                } => problems.extend(findings(object, &found, &message, policy.remedy().wording())),
+                Verdict::Mutate { conversion, .. } => {
+                    moving.extend(moved(object, &conversion));
+                    conversions.push((index, conversion));
                 }
             }
-            Ok(Fix::Refused { problems }) => {
-                report.refused(&input, problems);
-                if matches!(input, Input::Stdin) && !diff {
-                    let _ = out.write_all(text.as_bytes());
-                }
-            }
-            Ok(Fix::Converted { edited, moved }) => {
+        }
+        if !problems.is_empty() {
+            report.refused(&name, problems);
+            echo(out);
+            continue;
+        }
+        if conversions.is_empty() {
+            echo(out);
+            continue;
+        }
+        let conversions: Vec<(usize, &Conversion)> = conversions.iter().map(|(index, c)| (*index, c)).collect();
+        let written = edit::apply(&manifests, &conversions)
+            .map_err(|error| (error.position, error.message))
+            .and_then(|edited| {
                 if diff {
-                    report::diff(&input.name(), &text, &edited.text, out);
-                } else if let Err(message) = input.write(&edited.text, out) {
-                    report.unreadable(&input, None, &message);
-                    continue;
+                    report::diff(&name, &text, &edited.text, out);
+                    Ok(())
+                } else {
+                    input.write(&edited.text, out).map_err(|error| (None, error.message))
                 }
-                report.converted(&input, moved);
+            });
+        match written {
+            Ok(()) => report.converted(&name, &moving, diff),
+            Err((position, message)) => {
+                report.failed(
+                    &name,
+                    position,
+                    &format!("not converted, the file is left as it is: {message}"),
+                );
+                echo(out);
             }
-            Err(error) => report.unreadable(&input, error.position, &error.message),
         }
     }
-    report.print_fix(diff || to_stdout, out);
+    report.print_fix(diff, diff || to_stdout, out);
     report.status()
 }
 
-/// A usage or settings error: one line on standard error, exit status 2.
-/// The objects of one input, counted in the report; `None` (reported with its position) when it does not parse.
-fn parse<'t>(input: &Input, text: &'t str, report: &mut Report) -> Option<Manifests<'t>> {
+/// The text of an input, or `None` after reporting why it has none.
+fn read(input: Result<Input, InputError>, report: &mut Report) -> Option<(Input, String)> {
+    let read = input.and_then(|input| input.read().map(|text| (input, text)));
+    match read {
+        Ok(read) => Some(read),
+        Err(error) => {
+            report.failed(&error.name, None, &error.message);
+            None
+        }
+    }
+}
+
+/// The objects of one input, counted in the report; `None` when it does not parse: a file found by walking a
+/// directory is then skipped with a notice (a Helm template, a broken file), anything else is an error.
+fn parse<'t>(input: &Input, text: &'t str, strict: bool, report: &mut Report) -> Option<Manifests<'t>> {
     match Manifests::parse(text) {
         Ok(manifests) => {
             report.file(manifests.objects().len());
             Some(manifests)
         }
+        Err(error) if input.walked() && !strict => {
+            let what = if text.contains("{{") {
+                "a template ({{ ... }}), not a manifest: check what it renders (helm template ... | sidecar-placement check -)"
+            } else {
+                "not readable as manifests"
+            };
+            report.skipped(&input.name(), error.position, &format!("{what}: {}", error.message));
+            None
+        }
         Err(error) => {
-            report.unreadable(input, error.position, &error.message);
+            report.failed(&input.name(), error.position, &error.message);
             None
         }
     }
@@ -216,6 +270,7 @@ fn load_policy(common: &Common, make: impl FnOnce(&Settings) -> Result<Policy, S
     make(&settings).map_err(|error| fail(&settings::explain(&error, common.settings.as_deref())))
 }
 
+/// A usage or settings error: one line on standard error, exit status 2.
 fn fail(message: &str) -> u8 {
     eprintln!("sidecar-placement: {message}");
     FAILED

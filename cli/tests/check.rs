@@ -25,9 +25,12 @@ fn findings_point_at_the_containers_entry_in_the_file() {
     assert_eq!(result.status, 1, "{}", result.stderr);
     let lines: Vec<&str> = result.stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{}", result.stdout);
-    assert!(lines[0].starts_with(&format!("{}:18:9: container 'vault-agent' (image 'hashicorp/vault:1.15.2') at spec.template.spec.containers[0] is a sidecar placed as a co-located container", fix_data("multi-document.yaml"))), "{}", lines[0]);
+    assert!(lines[0].starts_with(&format!("{}:18:9: Deployment web: container 'vault-agent' (image 'hashicorp/vault:1.15.2') at spec.template.spec.containers[0] is a sidecar placed as a co-located container", fix_data("multi-document.yaml"))), "{}", lines[0]);
     assert!(
-        lines[1].starts_with(&format!("{}:15:9: container 'cloud-sql-proxy'", fix_data("list.yaml"))),
+        lines[1].starts_with(&format!(
+            "{}:15:9: Job migrate: container 'cloud-sql-proxy'",
+            fix_data("list.yaml")
+        )),
         "{}",
         lines[1]
     );
@@ -82,7 +85,7 @@ fn bad_settings_get_the_policys_message_and_exit_two() {
 }
 
 #[test]
-fn an_unreadable_input_is_reported_with_its_line_and_the_others_are_still_checked() {
+fn a_file_found_in_a_directory_that_is_not_a_manifest_is_skipped_with_a_notice() {
     let dir = scratch("unreadable");
     fs::write(
         dir.join("broken.yaml"),
@@ -93,11 +96,29 @@ fn an_unreadable_input_is_reported_with_its_line_and_the_others_are_still_checke
     fs::create_dir_all(dir.join(".hidden")).expect("hidden");
     fs::copy(data().join("fix/comments.yaml"), dir.join(".hidden/skipped.yaml")).expect("copy");
     fs::write(dir.join("notes.txt"), "not a manifest").expect("write");
+    fs::write(
+        dir.join("deployment.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n{{- if .Values.enabled }}\nspec: {}\n{{- end }}\n",
+    )
+    .expect("write");
     let result = run(&["check", "--settings", &settings(), &dir.display().to_string()]);
-    assert_eq!(result.status, 2, "{}", result.stdout);
+    assert_eq!(
+        result.status, 1,
+        "the findings decide the exit status: {}",
+        result.stderr
+    );
     assert!(result.stderr.contains("broken.yaml:5:"), "{}", result.stderr);
     assert!(
-        result.stdout.contains("good.yaml:12:9: container 'vault-agent'"),
+        result
+            .stderr
+            .contains("deployment.yaml:4:10: skipped: a template ({{ ... }}), not a manifest"),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        result
+            .stdout
+            .contains("good.yaml:12:9: Deployment web: container 'vault-agent'"),
         "{}",
         result.stdout
     );
@@ -107,10 +128,33 @@ fn an_unreadable_input_is_reported_with_its_line_and_the_others_are_still_checke
         result.stdout
     );
     assert!(
-        result.stdout.ends_with("1 file, 1 object, 1 finding, 1 error\n"),
+        result.stdout.ends_with("1 file, 1 object, 1 finding, 2 skipped\n"),
         "{}",
         result.stdout
     );
+
+    // Named on the command line, or with --strict, a file that is not a manifest is an error.
+    let named = run(&[
+        "check",
+        "--settings",
+        &settings(),
+        &dir.join("broken.yaml").display().to_string(),
+    ]);
+    assert_eq!(named.status, 2, "{}", named.stderr);
+    assert!(
+        named.stderr.contains("broken.yaml:5:") && named.stderr.contains("error"),
+        "{}",
+        named.stderr
+    );
+    let strict = run(&[
+        "check",
+        "--strict",
+        "--settings",
+        &settings(),
+        &dir.display().to_string(),
+    ]);
+    assert_eq!(strict.status, 2, "{}", strict.stderr);
+    assert!(strict.stdout.ends_with("1 finding, 2 errors\n"), "{}", strict.stdout);
 }
 
 #[test]
@@ -119,7 +163,9 @@ fn standard_input_is_read_with_a_dash() {
     let result = run_with_input(&["check", "--settings", &settings(), "-"], Some(&input));
     assert_eq!(result.status, 1);
     assert!(
-        result.stdout.starts_with("-:19:13: container 'vault-agent'"),
+        result
+            .stdout
+            .starts_with("-:19:13: CronJob report: container 'vault-agent'"),
         "{}",
         result.stdout
     );
@@ -158,7 +204,7 @@ fn json_lists_every_finding() {
         (second["line"].as_u64(), second["column"].as_u64()),
         (Some(14), Some(9))
     );
-    assert_eq!(second["document"], 0);
+    assert_eq!(second["document"], 1, "document counts from 1, as line and column do");
     assert_eq!(second["kind"], "Deployment");
     assert_eq!(second["name"], "web");
     assert_eq!(second["container"], "vault-agent");
@@ -187,10 +233,7 @@ fn sarif_is_valid_sarif_2_1_0() {
     assert_eq!(result.status, 1);
     let report: Value = serde_json::from_str(&result.stdout).expect("JSON");
 
-    let (schemas, index) = sarif_schema();
-    if let Err(error) = schemas.validate(&report, index) {
-        panic!("not valid SARIF 2.1.0: {error:#}");
-    }
+    common::assert_valid_sarif(&report);
 
     let results = report["runs"][0]["results"].as_array().expect("results");
     assert_eq!(results.len(), 3);
@@ -212,7 +255,7 @@ fn sarif_is_valid_sarif_2_1_0() {
 #[test]
 fn a_schema_violation_would_be_caught() {
     // The validation above can fail: a result without its message is refused by the same schema.
-    let (schemas, index) = sarif_schema();
+    let (schemas, index) = common::sarif_schema();
     let broken = serde_json::json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [{"ruleId": "r"}]}]});
     assert!(schemas.validate(&broken, index).is_err());
 }
@@ -235,20 +278,4 @@ fn every_ready_to_apply_policy_is_accepted_as_settings() {
         }
     }
     assert!(checked > 0, "no policy manifest found in {}", policies.display());
-}
-
-/// The vendored SARIF 2.1.0 schema, compiled.
-fn sarif_schema() -> (boon::Schemas, boon::SchemaIndex) {
-    let schema: Value =
-        serde_json::from_str(&fs::read_to_string(data().join("sarif-schema-2.1.0.json")).expect("schema"))
-            .expect("schema JSON");
-    let mut schemas = boon::Schemas::new();
-    let mut compiler = boon::Compiler::new();
-    compiler
-        .add_resource("sarif-schema-2.1.0.json", schema)
-        .expect("schema added");
-    let index = compiler
-        .compile("sarif-schema-2.1.0.json", &mut schemas)
-        .expect("schema compiles");
-    (schemas, index)
 }

@@ -8,9 +8,8 @@ use std::fs;
 
 use rstest::rstest;
 use serde_json::Value;
-use sidecar_placement_manifests::Manifests;
-use sidecar_placement_policy::admission::{AdmissionRequest, OFFLINE, Operation, evaluate};
-use sidecar_placement_policy::settings::{Placement, Settings};
+use sidecar_placement_manifests::{Manifests, OFFLINE, Request, evaluate, policy, settings};
+use sidecar_placement_policy::settings::Placement;
 use sidecar_placement_policy::verdict::Verdict;
 
 use common::{data, run, scratch, settings};
@@ -18,31 +17,18 @@ use common::{data, run, scratch, settings};
 /// The objects the policy itself produces from `input` (mutate on, templates too, no node check).
 fn policy_conversion(input: &str, placement: Placement) -> Vec<Value> {
     let text = fs::read_to_string(data().join("settings.yaml")).expect("settings");
-    let value: Value = serde_norway::from_str(&text).expect("settings yaml");
-    let settings = Settings::from_json(value.to_string().as_bytes()).expect("settings");
-    let policy = Settings {
-        mutate: true,
-        mutate_templates: true,
-        placement,
-        ..settings
-    }
-    .compile()
-    .expect("valid settings");
+    let settings = settings::read(&text).expect("settings");
+    let policy = policy::for_fix(&settings, Some(placement)).expect("valid settings");
     let manifests = Manifests::parse(input).expect("readable");
     manifests
         .objects()
         .iter()
-        .map(|object| {
-            let text = object.value.to_string();
-            match evaluate(
-                &AdmissionRequest::for_manifest(&text, Operation::Create, None),
-                &policy,
-                OFFLINE,
-            ) {
+        .map(
+            |object| match evaluate(Request::create(object.value), &policy, OFFLINE) {
                 Verdict::Mutate { object, .. } => serde_json::from_str(&object).expect("JSON"),
                 _ => object.value.clone(),
-            }
-        })
+            },
+        )
         .collect()
 }
 
@@ -129,7 +115,7 @@ fn a_refused_conversion_writes_nothing_and_says_why() {
     assert!(
         result
             .stderr
-            .contains("refused.yaml:14:9: not converted: container 'vault-agent'")
+            .contains("refused.yaml:14:9: not converted: Deployment web: container 'vault-agent'")
             && result
                 .stderr
                 .contains("was not converted because it sets `restartPolicy: Never`"),
@@ -140,19 +126,88 @@ fn a_refused_conversion_writes_nothing_and_says_why() {
 }
 
 #[test]
-fn diff_prints_a_unified_diff_and_writes_nothing() {
+fn diff_prints_a_unified_diff_writes_nothing_and_exits_one_when_something_would_change() {
     let input = fs::read_to_string(data().join("fix/existing-init-after.yaml")).expect("input");
     let dir = scratch("diff");
     let file = dir.join("pod.yaml");
     fs::write(&file, &input).expect("copy");
     let path = file.display().to_string();
     let result = run(&["fix", "--settings", &settings(), "--diff", &path]);
-    assert_eq!(result.status, 0, "{}", result.stderr);
-    assert_eq!(fs::read_to_string(&file).expect("file"), input);
-    let expected = format!(
-        "--- a/{path}\n+++ b/{path}\n@@ -9,8 +9,9 @@\n     restartPolicy: Always\n   - name: migrate\n     image: example/migrate:1\n+  - name: vault-agent\n+    image: hashicorp/vault:1.15.2\n+    restartPolicy: Always\n   containers:\n   - name: app\n     image: example/app:1\n-  - name: vault-agent\n-    image: hashicorp/vault:1.15.2\n"
+    assert_eq!(
+        result.status, 1,
+        "a diff that would change something exits 1: {}",
+        result.stderr
     );
-    assert_eq!(result.stdout, expected);
+    assert_eq!(fs::read_to_string(&file).expect("file"), input);
+    assert!(
+        result
+            .stderr
+            .contains("pod.yaml:15:3: would move container 'vault-agent'")
+            && result
+                .stderr
+                .ends_with("1 file, 1 object: 1 sidecar would move in 1 file\n"),
+        "nothing was written, so nothing moved: {}",
+        result.stderr
+    );
+    // An absolute path is printed as it is (no `a//tmp/...`); a relative one gets git's a/ and b/.
+    let expected = |old: &str, new: &str| {
+        format!(
+            "--- {old}\n+++ {new}\n@@ -9,8 +9,9 @@\n     restartPolicy: Always\n   - name: migrate\n     image: example/migrate:1\n+  - name: vault-agent\n+    image: hashicorp/vault:1.15.2\n+    restartPolicy: Always\n   containers:\n   - name: app\n     image: example/app:1\n-  - name: vault-agent\n-    image: hashicorp/vault:1.15.2\n"
+        )
+    };
+    assert_eq!(result.stdout, expected(&path, &path));
+    let relative = common::run_in(
+        Some(&dir),
+        &["fix", "--settings", &settings(), "--diff", "pod.yaml"],
+        None,
+    );
+    assert_eq!(relative.status, 1, "{}", relative.stderr);
+    assert_eq!(relative.stdout, expected("a/pod.yaml", "b/pod.yaml"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_file_is_fixed_through_the_link_atomically() {
+    let input = fs::read_to_string(data().join("fix/comments.yaml")).expect("input");
+    let expected = fs::read_to_string(data().join("fix/comments.expected.yaml")).expect("expected");
+    let dir = scratch("symlink");
+    fs::create_dir_all(dir.join("real")).expect("dir");
+    let target = dir.join("real/pod.yaml");
+    fs::write(&target, &input).expect("write");
+    let link = dir.join("pod.yaml");
+    std::os::unix::fs::symlink("real/pod.yaml", &link).expect("symlink");
+    let result = run(&["fix", "--settings", &settings(), &link.display().to_string()]);
+    assert_eq!(result.status, 0, "{}", result.stderr);
+    assert!(
+        fs::symlink_metadata(&link).expect("link").file_type().is_symlink(),
+        "the link is still a link"
+    );
+    assert_eq!(
+        fs::read_to_string(&target).expect("target"),
+        expected,
+        "the target was fixed"
+    );
+    let leftovers: Vec<_> = fs::read_dir(dir.join("real"))
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(leftovers, ["pod.yaml"], "no temporary file is left behind");
+}
+
+#[test]
+fn standard_input_whose_edit_is_refused_comes_out_unchanged_with_the_reason_on_stderr() {
+    let input =
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers: [{name: app, image: a}, {name: v, image: hashicorp/vault}]\n";
+    let result = common::run_with_input(&["fix", "--settings", &settings(), "-"], Some(input));
+    assert_eq!(result.status, 2, "{}", result.stderr);
+    assert_eq!(result.stdout, input, "the manifests are not lost in a pipe");
+    assert!(
+        result.stderr.contains(
+            "-:4:15: error: not converted, the file is left as it is: spec.containers is written as a flow sequence"
+        ),
+        "{}",
+        result.stderr
+    );
 }
 
 #[test]

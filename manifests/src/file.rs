@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::spans::{self, Node, NodeKind};
+use crate::spans::{self, Node};
 use crate::text::{LineKind, Lines, Position, line_kind};
 
 /// A file that could not be read, with the parser's message and where.
@@ -54,7 +54,7 @@ pub struct Object<'m> {
 }
 
 /// Whether a text is JSON rather than YAML (JSON is read by serde_json, which reports JSON's own errors).
-fn looks_like_json(text: &str) -> bool {
+pub(crate) fn looks_like_json(text: &str) -> bool {
     text.trim_start_matches('\u{feff}').trim_start().starts_with(['{', '['])
 }
 
@@ -63,14 +63,17 @@ impl<'a> Manifests<'a> {
     pub fn parse(text: &'a str) -> Result<Self, ReadError> {
         let lines = Lines::new(text);
         let values = if looks_like_json(text) {
-            let value: Value = serde_json::from_str(text).map_err(|error| ReadError {
-                message: strip_position(&error.to_string()),
-                position: (error.line() > 0).then_some(Position {
-                    line: error.line(),
-                    column: error.column().max(1),
-                }),
-            })?;
-            vec![value]
+            match serde_json::from_str(text) {
+                Ok(value) => vec![value],
+                // `{kind: Pod}` is YAML, not JSON; when neither reads it, the JSON error is the helpful one.
+                Err(error) => yaml_values(text).map_err(|_| ReadError {
+                    message: strip_position(&error.to_string()),
+                    position: (error.line() > 0).then_some(Position {
+                        line: error.line(),
+                        column: error.column().max(1),
+                    }),
+                })?,
+            }
         } else {
             yaml_values(text)?
         };
@@ -123,6 +126,73 @@ impl<'a> Manifests<'a> {
         self.values.len()
     }
 
+    /// The value of every document, in order (`null` for an empty one).
+    pub fn documents(&self) -> &[Value] {
+        &self.values
+    }
+
+    /// The reason the positions of this file cannot be read, when they cannot: such a file is still checked (its
+    /// findings point at the first line of their document), but never edited.
+    pub fn positions_error(&self) -> Option<&ReadError> {
+        self.nodes().err()
+    }
+
+    /// A key written twice in one mapping, at or below `pointer` in document `index`: the key, and where its first
+    /// and second entries are. `None` also when positions are unknown.
+    pub(crate) fn key_twice(&self, index: usize, pointer: &str) -> Option<(String, Position, Position)> {
+        let root = self.nodes().ok()?.get(index)?.as_ref()?.pointer(pointer)?;
+        let (first, second) = root.key_twice()?;
+        Some((
+            first.key.clone(),
+            self.lines.position(first.key_start),
+            self.lines.position(second.key_start),
+        ))
+    }
+
+    /// Where document `index` starts: its first line that is neither blank nor a comment.
+    pub fn document_position(&self, index: usize) -> Option<Position> {
+        let lines = &self.lines;
+        let start = *self.document_starts()?.get(index)?;
+        (start..lines.len())
+            .find(|&line| matches!(line_kind(lines.content(line)), LineKind::Content(_)))
+            .map(|line| Position {
+                line: line + 1,
+                column: 1,
+            })
+    }
+
+    /// The 0-based line where each document's own lines start (after its `---`), when the `---` lines of the text
+    /// account for every document; found without the position parser, so that a document is located even when
+    /// that parser refuses the file.
+    fn document_starts(&self) -> Option<Vec<usize>> {
+        let lines = &self.lines;
+        let mut starts = Vec::with_capacity(self.values.len());
+        let mut content_before_marker = false;
+        for line in 0..lines.len() {
+            let content = lines.content(line);
+            let marker = content
+                .strip_prefix("---")
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']));
+            if marker {
+                if starts.is_empty() && content_before_marker {
+                    starts.push(0);
+                }
+                starts.push(line + 1);
+            } else if starts.is_empty()
+                && matches!(line_kind(content), LineKind::Content(_))
+                && !content.starts_with('%')
+            {
+                content_before_marker = true;
+            }
+        }
+        if starts.is_empty() {
+            starts.push(0);
+        } else if content_before_marker && starts[0] != 0 {
+            starts.insert(0, 0);
+        }
+        (starts.len() == self.values.len()).then_some(starts)
+    }
+
     /// The Kubernetes objects: every document that is a mapping, with a `kind: List` replaced by its items.
     pub fn objects(&self) -> Vec<Object<'_>> {
         let mut objects = Vec::new();
@@ -172,7 +242,7 @@ fn yaml_values(text: &str) -> Result<Vec<Value>, ReadError> {
 }
 
 /// Parsers append " at line L column C"; the position is reported separately.
-fn strip_position(message: &str) -> String {
+pub(crate) fn strip_position(message: &str) -> String {
     match message.find(" at line ") {
         Some(at) => message[..at].to_owned(),
         None => message.to_owned(),
@@ -185,11 +255,42 @@ impl Object<'_> {
         self.manifests.node(self.document, self.item)
     }
 
-    /// Where the object starts (line 1 when its positions are unknown).
+    /// Where the object starts; when its positions are unknown, the first line of its document.
     pub fn position(&self) -> Position {
-        self.node()
-            .map(|node| self.manifests.position(node.start))
+        if let Some(node) = self.node() {
+            return self.manifests.lines.position(node.start);
+        }
+        self.manifests
+            .document_position(self.document)
             .unwrap_or(Position { line: 1, column: 1 })
+    }
+
+    /// `kind`.
+    pub fn kind(&self) -> Option<&str> {
+        self.value.get("kind").and_then(Value::as_str)
+    }
+
+    /// `metadata.name`.
+    pub fn name(&self) -> Option<&str> {
+        self.value.pointer("/metadata/name").and_then(Value::as_str)
+    }
+
+    /// `metadata.namespace`.
+    pub fn namespace(&self) -> Option<&str> {
+        self.value.pointer("/metadata/namespace").and_then(Value::as_str)
+    }
+
+    /// The template this document was rendered from, as `helm template` writes it above each document
+    /// (`# Source: CHART/templates/FILE.yaml`).
+    pub fn source(&self) -> Option<&str> {
+        let lines = &self.manifests.lines;
+        let start = *self.manifests.document_starts()?.get(self.document)?;
+        (start..lines.len())
+            .map(|line| lines.content(line))
+            .take_while(|content| !matches!(line_kind(content), LineKind::Content(_)))
+            .find_map(|content| content.trim_start().strip_prefix("# Source:"))
+            .map(str::trim)
+            .filter(|source| !source.is_empty())
     }
 
     /// Where the part at `pointer` (`/spec/containers/1`) is written; for an entry of a block sequence, where its
@@ -199,34 +300,23 @@ impl Object<'_> {
             return self.position();
         };
         let byte = self.manifests.dash_before(node.start).unwrap_or(node.start);
-        self.manifests.position(byte)
+        self.manifests.lines.position(byte)
     }
 }
 
 impl Manifests<'_> {
-    pub(crate) fn position(&self, byte: usize) -> Position {
-        let line = self.lines.line_of(byte);
-        let line_start = self.line_start(line);
-        let column = self.lines.text()[line_start..byte.max(line_start)].chars().count() + 1;
-        Position { line: line + 1, column }
-    }
-
-    pub(crate) fn line_start(&self, line: usize) -> usize {
-        self.lines.start(line)
-    }
-
     /// For a node that is an entry of a block sequence: the byte offset of its `-`, found by reading back over
     /// spaces, line breaks and comments. `None` when something else stands before the node (an anchor, a tag).
     pub(crate) fn dash_before(&self, start: usize) -> Option<usize> {
         let mut line = self.lines.line_of(start);
-        let mut until = start - self.line_start(line);
+        let mut until = self.lines.column(start);
         loop {
             let content = self.lines.content(line);
             let prefix = &content[..until.min(content.len())];
             let code = prefix.find('#').map_or(prefix, |hash| &prefix[..hash]);
             let trimmed = code.trim_end();
             if trimmed.ends_with('-') && trimmed[..trimmed.len() - 1].trim().is_empty() {
-                return Some(self.line_start(line) + trimmed.len() - 1);
+                return Some(self.lines.start(line) + trimmed.len() - 1);
             }
             if !trimmed.trim().is_empty() || line == 0 {
                 return None;
@@ -238,18 +328,6 @@ impl Manifests<'_> {
 
     pub(crate) fn kind(&self, line: usize) -> LineKind {
         line_kind(self.lines.content(line))
-    }
-}
-
-/// The kinds of nodes an edit must refuse, named for messages.
-pub(crate) fn describe(node: &Node) -> &'static str {
-    match node.kind {
-        NodeKind::Mapping { flow: true, .. } => "a flow mapping ({...})",
-        NodeKind::Sequence { flow: true, .. } => "a flow sequence ([...])",
-        NodeKind::Mapping { .. } => "a mapping",
-        NodeKind::Sequence { .. } => "a list",
-        NodeKind::Alias => "an alias (*name)",
-        NodeKind::Scalar { .. } => "a scalar",
     }
 }
 
@@ -289,7 +367,7 @@ mod tests {
     fn errors_have_their_line() {
         let error = Manifests::parse("kind: Pod\nspec:\n  a: b\n c: d\n").expect_err("broken");
         assert_eq!(error.position.map(|p| p.line), Some(4), "{error}");
-        let error = Manifests::parse("{\"kind\": \"Pod\",\n\"spec\": }").expect_err("broken");
+        let error = Manifests::parse("{\"kind\": \"Pod\",\n\"spec\": [}").expect_err("broken");
         assert_eq!(error.position.map(|p| p.line), Some(2), "{error}");
     }
 

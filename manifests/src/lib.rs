@@ -2,11 +2,12 @@
 //!
 //! - [`Manifests`]: every object of a YAML or JSON file (documents split on `---`, a `kind: List` split into its
 //!   items), each with its value and where its parts are written;
-//! - [`check`]: what the policy finds in each object, decided by the core as a CREATE, at the line and column where
-//!   the offending container's entry starts;
-//! - [`fix`]: the policy's own conversion (the core's `MovePlan`) carried out as a text edit ([`apply`]) that moves
-//!   only the sidecar's lines: block YAML in `edit`, JSON (entries on lines of their own) in `edit_json`. The edited
-//!   text is read back and must give exactly the objects the policy's mutation produces, or nothing is converted.
+//! - [`evaluate`]: the one call of the core's decision for the offline tools, and what a verdict means in a file
+//!   ([`findings`] of a rejection, the containers a conversion [`moved`]);
+//! - [`edit::apply`]: the core's conversion (its `MovePlan`, as the verdict carries it) carried out as a text edit
+//!   that moves only the sidecar's lines. It decides nothing; the edited text is read back and must give exactly
+//!   the objects the core's mutation produces, or nothing is converted.
+//! - [`settings::read`]: a settings file, or a policy manifest's `spec.settings`, into `Settings`;
 //! - [`policy`]: the settings as the offline tools run them (never a cluster to ask).
 //!
 //! No rule, matcher or planner lives here: this crate translates between text and the core.
@@ -27,17 +28,16 @@
 //! So the edit is this crate's own, on whole lines (`edit`), and stands on two maintained, pure-Rust parsers that
 //! also build for the browser: serde_norway for values (what the playground always used, and what the policy's
 //! tests read YAML with) and saphyr-parser, a YAML 1.2 parser that passes the YAML test suite, for the position of
-//! every node (`spans`). The edit never has to be trusted: [`fix`] re-reads its output.
+//! every node (`spans`).
 
-mod decide;
-mod edit;
-mod edit_json;
+pub mod edit;
+mod evaluate;
 mod file;
 pub mod policy;
+pub mod settings;
 mod spans;
 mod text;
 
-pub use decide::{Finding, Fix, Rule, check, fix};
-pub use edit::{Change, EditError, Edited, Move, ViewLine, apply};
+pub use evaluate::{Finding, Moved, OFFLINE, Request, Rule, evaluate, findings, moved};
 pub use file::{Manifests, Object, ReadError};
 pub use text::Position;

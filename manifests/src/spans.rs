@@ -55,6 +55,36 @@ impl Node {
         }
     }
 
+    /// The first two entries with the same key in this mapping or in any collection below it.
+    pub fn key_twice(&self) -> Option<(&Entry, &Entry)> {
+        match &self.kind {
+            NodeKind::Mapping { entries, .. } => entries
+                .iter()
+                .enumerate()
+                .find_map(|(at, second)| {
+                    entries[..at]
+                        .iter()
+                        .find(|first| !first.key.is_empty() && first.key == second.key)
+                        .map(|first| (first, second))
+                })
+                .or_else(|| entries.iter().find_map(|entry| entry.value.key_twice())),
+            NodeKind::Sequence { items, .. } => items.iter().find_map(Node::key_twice),
+            _ => None,
+        }
+    }
+
+    /// What kind of node this is, named for messages that refuse to edit it.
+    pub fn describe(&self) -> &'static str {
+        match self.kind {
+            NodeKind::Mapping { flow: true, .. } => "a flow mapping ({...})",
+            NodeKind::Sequence { flow: true, .. } => "a flow sequence ([...])",
+            NodeKind::Mapping { .. } => "a mapping",
+            NodeKind::Sequence { .. } => "a list",
+            NodeKind::Alias => "an alias (*name)",
+            NodeKind::Scalar { .. } => "a scalar",
+        }
+    }
+
     /// The node at a JSON pointer (`/spec/containers/1`), following mappings by key and sequences by index.
     pub fn pointer(&self, pointer: &str) -> Option<&Node> {
         if pointer.is_empty() {
@@ -139,7 +169,9 @@ impl<'a> Events<'a, '_> {
 
     fn node(&mut self, event: Event<'a>, span: Span) -> Result<Node, SpanError> {
         let start = self.lines.byte(span.start.index());
-        let flow = span.end.index() > span.start.index();
+        // A collection's start event spans its `{` or `[` in flow style, and its anchor or tag if it has one.
+        let end = self.lines.byte(span.end.index());
+        let flow = end > start && self.lines.text()[..end].ends_with(['{', '[']);
         let kind = match event {
             Event::Scalar(value, style, ..) => NodeKind::Scalar {
                 plain_null: style == ScalarStyle::Plain && matches!(&*value, "" | "~" | "null" | "Null" | "NULL"),

@@ -76,6 +76,24 @@ impl<'a> Lines<'a> {
         self.starts.partition_point(|&start| start <= byte).saturating_sub(1)
     }
 
+    /// The 0-based byte column of byte offset `byte` in its line: the one place a column is computed from an offset.
+    pub fn column(&self, byte: usize) -> usize {
+        byte - self.start(self.line_of(byte))
+    }
+
+    /// Where byte offset `byte` is, as people count: 1-based line, 1-based column in characters.
+    pub fn position(&self, byte: usize) -> Position {
+        let line = self.line_of(byte);
+        let start = self.start(line);
+        let column = self.text[start..byte.clamp(start, self.text.len())].chars().count() + 1;
+        Position { line: line + 1, column }
+    }
+
+    /// Whether only spaces stand before byte offset `byte` on its line.
+    pub fn starts_line(&self, byte: usize) -> bool {
+        self.text[self.start(self.line_of(byte))..byte].trim().is_empty()
+    }
+
     /// The line break the file uses: that of its first line, `\n` when it has none.
     pub fn newline(&self) -> &'static str {
         if self.content(0).len() + 2 == self.full(0).len() {

@@ -156,6 +156,12 @@ test("node kubelets: an old node leaves the sidecar in place, with a warning nam
   assert.ok(await page.locator("#converted-block").isHidden(), "nothing converted where a node cannot run it");
   await page.fill("#nodes", "v1.30.2, v1.31.0+k3s1");
   await page.waitForSelector("#verdict.badge-mutated");
+  // A ready cluster converts, and the page shows the converted manifest (issue 14: it showed an internal error).
+  const converted = await visibleText("#converted");
+  assert.match(converted, /^\s*restartPolicy: Always$/m, converted);
+  assert.ok(await page.locator("#fix-error").isHidden(), await page.locator("#fix-error").innerText());
+  const arrived = await page.locator("#converted .line.arrived").allInnerTexts();
+  assert.ok(arrived.some((line) => line.trim() === "- name: vault-agent"), `arrived: ${arrived}`);
   await page.fill("#nodes", "worker-a=");
   await page.waitForSelector("#verdict.badge-invalid");
   assert.match(await visibleText("#nodes-error"), /write NAME=VERSION/);

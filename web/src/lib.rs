@@ -8,16 +8,14 @@
 //! await init();
 //! const r = evaluate(manifestYaml, settingsYaml, "CREATE", "v1.30.2, v1.28.9"); // operation and nodes optional
 //! r.decision; r.message; r.warnings; r.settingsError; r.error; r.errorLine; r.nodesError;
-//! r.mutatedManifest; r.view; r.leftLines; r.arrivedLines; r.fixError; r.patch;
+//! r.mutatedManifest; r.view; r.fixError; r.patch;
 //! ```
 //!
 //! Everything but the binding itself is plain Rust ([`evaluate`] returns an [`Outcome`]), tested natively.
 
-mod document;
 mod outcome;
 
-pub use document::InputError;
-pub use outcome::{Decision, LineChange, Outcome, ViewLine, evaluate};
+pub use outcome::{Decision, InputError, LineChange, Outcome, ViewLine, evaluate};
 
 /// The wasm-bindgen export: [`evaluate`] with its [`Outcome`] handed over as a plain JS object.
 #[cfg(target_arch = "wasm32")]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rstest::rstest;
 use serde_json::Value;
-use sidecar_placement_web::{Decision, evaluate};
+use sidecar_placement_web::{Decision, LineChange, evaluate};
 
 fn www() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("www")
@@ -39,7 +39,8 @@ fn examples_decide_as_titled(#[case] file: &str, #[case] reject_mode: Decision, 
     if mutate_mode == Decision::Mutated {
         let converted = outcome.mutated_manifest.expect("converted manifest");
         assert!(converted.contains("restartPolicy: Always"), "{converted}");
-        assert!(!outcome.left_lines.is_empty() && !outcome.arrived_lines.is_empty());
+        let changes: Vec<LineChange> = outcome.view.iter().map(|line| line.change).collect();
+        assert!(changes.contains(&LineChange::Left) && changes.contains(&LineChange::Arrived));
         let example_comments = manifest
             .lines()
             .filter(|line| line.trim_start().starts_with('#'))

@@ -8,11 +8,11 @@
 //! `"containers"`. Anything else (several entries on a line, a one-line `{"containers": [...]}`) is refused with the
 //! reason, and the file is left as it is.
 
-use crate::edit::{EditError, LineEdits, refuse};
-use crate::file::{Manifests, describe};
-use crate::spans::{Entry, Node, NodeKind};
+use sidecar_placement_policy::rules::ContainerList;
 
-const RESTART_POLICY: &str = "restartPolicy";
+use super::{ALWAYS, EditError, LineEdits, Move, RESTART_POLICY, refuse, reindent};
+use crate::file::Manifests;
+use crate::spans::{Node, NodeKind};
 
 /// The lines of one `{...}` entry of a flow sequence.
 #[derive(Debug, Clone, Copy)]
@@ -30,13 +30,6 @@ struct FlowEntry {
     has_restart_policy: bool,
 }
 
-fn first_on_line(manifests: &Manifests, byte: usize) -> bool {
-    let line = manifests.lines.line_of(byte);
-    manifests.lines.text()[manifests.lines.start(line)..byte]
-        .trim()
-        .is_empty()
-}
-
 fn flow_entries(manifests: &Manifests, list: &Node, path: &str) -> Result<Vec<FlowEntry>, EditError> {
     let NodeKind::Sequence { flow: true, items } = &list.kind else {
         return Err(refuse(
@@ -44,11 +37,12 @@ fn flow_entries(manifests: &Manifests, list: &Node, path: &str) -> Result<Vec<Fl
             list.start,
             format!(
                 "{path} is written as {}, in a {{...}} pod spec: it is not rewritten in place",
-                describe(list)
+                list.describe()
             ),
         ));
     };
-    let text = manifests.lines.text();
+    let lines = &manifests.lines;
+    let text = lines.text();
     items
         .iter()
         .enumerate()
@@ -63,37 +57,41 @@ fn flow_entries(manifests: &Manifests, list: &Node, path: &str) -> Result<Vec<Fl
                     ),
                 )
             };
+            let indentation = &lines.content(lines.line_of(item.start))[..lines.column(item.start)];
+            if indentation.contains('\t') {
+                return Err(refuse(
+                    manifests,
+                    item.start,
+                    format!(
+                        "{path}[{index}] is indented with tabs: only entries indented with spaces are moved (re-indent \
+                         the file, e.g. with jq, then run fix again)"
+                    ),
+                ));
+            }
             let NodeKind::Mapping { flow: true, entries } = &item.kind else {
                 return Err(own_lines());
             };
             let close = item.end.saturating_sub(1);
-            if text.as_bytes().get(close) != Some(&b'}') || !first_on_line(manifests, item.start) {
+            if text.as_bytes().get(close) != Some(&b'}') || !lines.starts_line(item.start) {
                 return Err(own_lines());
             }
-            let last = manifests.lines.line_of(close);
-            let after = &manifests.lines.content(last)[close + 1 - manifests.lines.start(last)..];
+            let last = lines.line_of(close);
+            let after = &lines.content(last)[lines.column(close) + 1..];
             if !after.trim_start().trim_start_matches(',').trim().is_empty() {
                 return Err(own_lines());
             }
-            let first = manifests.lines.line_of(item.start);
-            let column = item.start - manifests.lines.start(first);
+            let first = lines.line_of(item.start);
             Ok(FlowEntry {
                 first,
                 last,
-                column,
-                key_column: entries.first().map(|entry: &Entry| {
-                    entry.key_start - manifests.lines.start(manifests.lines.line_of(entry.key_start))
-                }),
-                close_alone: first_on_line(manifests, close) && last != first,
-                close_column: close - manifests.lines.start(last),
+                column: lines.column(item.start),
+                key_column: entries.first().map(|entry| lines.column(entry.key_start)),
+                close_alone: lines.starts_line(close) && last != first,
+                close_column: lines.column(close),
                 has_restart_policy: entries.iter().any(|entry| entry.key == RESTART_POLICY),
             })
         })
         .collect()
-}
-
-fn reindent(line: &str, from: usize, to: usize) -> String {
-    crate::edit::reindent(line, from, to)
 }
 
 /// `line` with its `,` after the entry's `}` present or not.
@@ -116,7 +114,7 @@ fn moved_lines(manifests: &Manifests, entry: &FlowEntry, to: usize, comma: bool)
         .collect();
     let shift = |column: usize| (column + to).saturating_sub(from);
     let close_column = shift(entry.close_column);
-    let policy = "\"restartPolicy\": \"Always\"";
+    let policy = format!("\"{RESTART_POLICY}\": \"{ALWAYS}\"");
     if !entry.has_restart_policy {
         if entry.close_alone && lines.len() >= 2 {
             let field = lines.len() - 2;
@@ -142,31 +140,26 @@ fn moved_lines(manifests: &Manifests, entry: &FlowEntry, to: usize, comma: bool)
 }
 
 /// Plans the move in a `{...}` pod spec.
-pub(crate) fn plan(
-    manifests: &Manifests,
-    spec: &Node,
-    spec_path: &str,
-    moved: &[usize],
-    insert_at: usize,
-    edits: &mut LineEdits,
-) -> Result<(), EditError> {
-    let containers_entry = spec.entry("containers").ok_or_else(|| {
+pub(super) fn plan(manifests: &Manifests, step: &Move, edits: &mut LineEdits) -> Result<(), EditError> {
+    let lines = &manifests.lines;
+    let containers_path = step.list_path(ContainerList::Containers);
+    let init_path = step.list_path(ContainerList::InitContainers);
+    let moved = step.plan.moved();
+    let containers_entry = step.spec.entry(ContainerList::Containers.field()).ok_or_else(|| {
         refuse(
             manifests,
-            spec.start,
-            format!("{spec_path}.containers is not written in this file"),
+            step.spec.start,
+            format!("{containers_path} is not written in this file"),
         )
     })?;
-    let containers = flow_entries(manifests, &containers_entry.value, &format!("{spec_path}.containers"))?;
+    let containers = flow_entries(manifests, &containers_entry.value, &containers_path)?;
     let source_column = containers.first().map_or(0, |e| e.column);
-    for &index in moved {
-        if index >= containers.len() {
-            return Err(refuse(
-                manifests,
-                containers_entry.key_start,
-                format!("{spec_path}.containers has no entry {index}"),
-            ));
-        }
+    if let Some(&index) = moved.iter().find(|&&index| index >= containers.len()) {
+        return Err(refuse(
+            manifests,
+            containers_entry.key_start,
+            format!("{containers_path} has no entry {index}"),
+        ));
     }
 
     // What stays in `containers`: its new last entry loses its comma.
@@ -176,7 +169,7 @@ pub(crate) fn plan(
         let entry = &containers[last_kept];
         edits.replace(
             entry.last,
-            with_comma(manifests.lines.content(entry.last), entry.close_column, false),
+            with_comma(lines.content(entry.last), entry.close_column, false),
         );
     }
     for &index in moved {
@@ -186,69 +179,67 @@ pub(crate) fn plan(
         }
     }
 
-    let key_line = manifests.lines.line_of(containers_entry.key_start);
-    let key_column = containers_entry.key_start - manifests.lines.start(key_line);
+    let key_line = lines.line_of(containers_entry.key_start);
+    let key_column = lines.column(containers_entry.key_start);
     let block = |edits: &mut LineEdits, at: usize, to: usize, comma_after_last: bool| {
-        let mut lines = Vec::new();
+        let mut block = Vec::new();
         for (position, &index) in moved.iter().enumerate() {
             let last = position + 1 == moved.len();
-            lines.extend(moved_lines(
+            block.extend(moved_lines(
                 manifests,
                 &containers[index],
                 to,
                 !last || comma_after_last,
             ));
         }
-        edits.insert(at, lines);
+        edits.insert(at, block);
     };
-    match spec.entry("initContainers") {
+    let init_key = ContainerList::InitContainers.field();
+    match step.spec.entry(init_key) {
         None => {
-            if !first_on_line(manifests, containers_entry.key_start) {
+            if !lines.starts_line(containers_entry.key_start) {
                 return Err(refuse(
                     manifests,
                     containers_entry.key_start,
-                    format!(
-                        "{spec_path}.containers does not start its line: initContainers cannot be written before it"
-                    ),
+                    format!("{containers_path} does not start its line: {init_key} cannot be written before it"),
                 ));
             }
             let indent = " ".repeat(key_column);
-            edits.insert(key_line, vec![format!("{indent}\"initContainers\": [")]);
+            edits.insert(key_line, vec![format!("{indent}\"{init_key}\": [")]);
             block(edits, key_line, source_column, false);
             edits.insert(key_line, vec![format!("{indent}],")]);
         }
         Some(init) => match &init.value.kind {
             NodeKind::Sequence { flow: true, items } if !items.is_empty() => {
-                let entries = flow_entries(manifests, &init.value, &format!("{spec_path}.initContainers"))?;
+                let entries = flow_entries(manifests, &init.value, &init_path)?;
                 let target = entries.first().map_or(source_column, |e| e.column);
-                match entries.get(insert_at) {
+                match entries.get(step.plan.insert_at()) {
                     Some(entry) => block(edits, entry.first, target, true),
                     None => {
                         let last = entries.last().copied().ok_or_else(|| {
                             refuse(manifests, init.key_start, "internal error: an empty list".to_owned())
                         })?;
-                        edits.replace(
-                            last.last,
-                            with_comma(manifests.lines.content(last.last), last.close_column, true),
-                        );
+                        edits.replace(last.last, with_comma(lines.content(last.last), last.close_column, true));
                         block(edits, last.last + 1, target, false);
                     }
                 }
             }
             NodeKind::Sequence { flow: true, .. } | NodeKind::Scalar { plain_null: true } => {
                 // `"initContainers": []` or `null`, on one line: the value opens a list that the entries follow.
-                let line = manifests.lines.line_of(init.value.start);
-                let start = manifests.lines.start(line);
-                let content = manifests.lines.content(line);
-                let (from, to) = (init.value.start - start, (init.value.end - start).min(content.len()));
-                if manifests.lines.line_of(init.value.end.saturating_sub(1)) != line || from >= to {
+                let line = lines.line_of(init.value.start);
+                let content = lines.content(line);
+                let (from, to) = (
+                    lines.column(init.value.start),
+                    (init.value.end - lines.start(line)).min(content.len()),
+                );
+                if lines.line_of(init.value.end.saturating_sub(1)) != line || from >= to {
                     return Err(refuse(
                         manifests,
                         init.value.start,
-                        format!("{spec_path}.initContainers is empty across lines: write it as `[]` on one line"),
+                        format!("{init_path} is empty across lines: write it as `[]` on one line"),
                     ));
                 }
-                let init_key_column = init.key_start - manifests.lines.start(manifests.lines.line_of(init.key_start));
+                let init_key_column = lines.column(init.key_start);
                 edits.replace(line, format!("{}[", &content[..from]));
                 let target = (init_key_column + source_column).saturating_sub(key_column);
                 block(edits, line + 1, target, false);
@@ -262,8 +253,8 @@ pub(crate) fn plan(
                     manifests,
                     init.value.start,
                     format!(
-                        "{spec_path}.initContainers is written as {}: it is not rewritten in place",
-                        describe(&init.value)
+                        "{init_path} is written as {}: it is not rewritten in place",
+                        init.value.describe()
                     ),
                 ));
             }
