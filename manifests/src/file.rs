@@ -193,7 +193,8 @@ impl<'a> Manifests<'a> {
         (starts.len() == self.values.len()).then_some(starts)
     }
 
-    /// The Kubernetes objects: every document that is a mapping, with a `kind: List` replaced by its items.
+    /// The Kubernetes objects: every document that is a mapping with a `kind`, with a `kind: List` replaced by its
+    /// items (a settings file or a pre-commit configuration among the manifests is not an object).
     pub fn objects(&self) -> Vec<Object<'_>> {
         let mut objects = Vec::new();
         for (document, value) in self.values.iter().enumerate() {
@@ -208,15 +209,20 @@ impl<'a> Manifests<'a> {
                     items
                         .iter()
                         .enumerate()
-                        .filter(|(_, value)| value.is_object())
+                        .filter(|(_, value)| is_object(value))
                         .map(|(item, value)| object(value, Some(item))),
                 ),
-                None if value.is_object() => objects.push(object(value, None)),
+                None if is_object(value) => objects.push(object(value, None)),
                 None => {}
             }
         }
         objects
     }
+}
+
+/// A Kubernetes object: a mapping with a `kind`.
+fn is_object(value: &Value) -> bool {
+    value.get("kind").is_some_and(Value::is_string)
 }
 
 /// The items of a `kind: List` (what `kubectl get -o yaml` writes).
