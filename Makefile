@@ -62,6 +62,28 @@ bench: | wasm-target
 bench-core:
 	cargo bench --profile bench-native -p sidecar-bench --features criterion --bench core -- $(CRITERION_ARGS)
 
+# `make bench-server`: what users see, in the real policy-server (2 workers) with `checkNodes`, against a loopback
+# Kubernetes API of BENCH_SERVER_NODES realistic Nodes: requests/s, p50 and p99 under hey's load (8 connections,
+# BENCH_SERVER_SECONDS per module and scenario) for a conversion, a native sidecar, no sidecar and a pinned Pod, each
+# next to the floor module on the same request; prints the markdown tables of BENCHMARKS.md
+# (testing/bench/server/bench_server.py; BENCH_SERVER_ARGS passes it more flags, e.g. --keep). Needs policy-server,
+# kube-api-nodes.py, kwctl and hey on PATH (or POLICY_SERVER=, KUBE_API_NODES=, KWCTL=, HEY=) and python3; skips
+# (exit 0, nothing built) when one is missing, unless BENCH_REQUIRED=1. About 5 minutes with the defaults.
+BENCH_SERVER_NODES ?= 10,1000,5000
+BENCH_SERVER_SECONDS ?= 10
+BENCH_SERVER_ARGS ?=
+BENCH_REQUIRED ?=
+
+.PHONY: bench-server
+bench-server: | wasm-target
+	@if ! command -v python3 >/dev/null 2>&1; then \
+	  echo "bench-server: SKIPPED, python3 not found (apt-get install python3)" >&2; \
+	  if [ -n "$(BENCH_REQUIRED)" ]; then exit 1; fi; exit 0; fi; \
+	KWCTL="$(KWCTL)" BENCH_REQUIRED="$(BENCH_REQUIRED)" python3 testing/bench/server/bench_server.py \
+	  --nodes $(BENCH_SERVER_NODES) --seconds $(BENCH_SERVER_SECONDS) --policy policy.wasm --floor $(FLOOR_MODULE) \
+	  --build '$(MAKE) --no-print-directory policy.wasm' \
+	  --build 'cargo build --release --target $(WASM_TARGET) -p bench-floor' $(BENCH_SERVER_ARGS)
+
 .PHONY: clean
 clean:
 	cargo clean
