@@ -75,7 +75,8 @@ impl<'a> Manifests<'a> {
                 })?,
             }
         } else {
-            yaml_values(text)?
+            // What libyaml refuses but YAML (and Kubernetes) reads, the YAML 1.2 parser reads.
+            yaml_values(text).or_else(|error| spans::values(text).map_err(|_| error))?
         };
         Ok(Self {
             lines,
@@ -375,6 +376,21 @@ mod tests {
         assert_eq!(error.position.map(|p| p.line), Some(4), "{error}");
         let error = Manifests::parse("{\"kind\": \"Pod\",\n\"spec\": [}").expect_err("broken");
         assert_eq!(error.position.map(|p| p.line), Some(2), "{error}");
+    }
+
+    #[test]
+    fn yaml_that_libyaml_refuses_is_read_by_the_yaml_1_2_parser() {
+        // A ServiceEntry of a service mesh's test data: kubectl reads it; libyaml stops at "found unexpected ':'".
+        let text = "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: e}\nspec:\n  addresses: [1.2.3.4, 001:db8::]\n  ports: [{number: 80, name: http}]\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: x:1.0\n";
+        let manifests = Manifests::parse(text).expect("readable");
+        let objects = manifests.objects();
+        assert_eq!(objects.len(), 2);
+        assert_eq!(objects[0].value["spec"]["ports"][0]["number"], 80);
+        assert_eq!(objects[1].value["spec"]["containers"][0]["image"], "x:1.0");
+        assert_eq!(
+            objects[1].position_of("/spec/containers/0"),
+            Position { line: 14, column: 3 }
+        );
     }
 
     #[test]
