@@ -84,6 +84,23 @@ bench-server: | wasm-target
 	  --build '$(MAKE) --no-print-directory policy.wasm' \
 	  --build 'cargo build --release --target $(WASM_TARGET) -p bench-floor' $(BENCH_SERVER_ARGS)
 
+# `make bench-kwctl`: `kwctl bench` on annotated-policy.wasm for a validate (no sidecar), a reject (a legacy
+# sidecar, mutate off) and a mutate request (mutate on) of tests/data, each decision checked with `kwctl run` first;
+# prints the markdown table of BENCHMARKS.md (testing/bench/kwctl/bench_kwctl.py). Skips (exit 0) when kwctl or
+# python3 is missing, unless BENCH_REQUIRED=1. About a minute.
+.PHONY: bench-kwctl
+bench-kwctl:
+	@missing=""; \
+	if ! command -v $(KWCTL) >/dev/null 2>&1; then \
+	  missing=1; echo "bench-kwctl: '$(KWCTL)' not found. $(KWCTL_INSTALL)" >&2; fi; \
+	if ! command -v python3 >/dev/null 2>&1; then \
+	  missing=1; echo "bench-kwctl: python3 not found (apt-get install python3)" >&2; fi; \
+	if [ -n "$$missing" ]; then \
+	  if [ -n "$(BENCH_REQUIRED)" ]; then echo "bench-kwctl: FAILED, tools missing and BENCH_REQUIRED is set" >&2; exit 1; fi; \
+	  echo "bench-kwctl: SKIPPED (nothing was run)" >&2; exit 0; fi; \
+	$(MAKE) --no-print-directory annotated-policy.wasm && \
+	python3 testing/bench/kwctl/bench_kwctl.py --kwctl "$(KWCTL)" --module annotated-policy.wasm
+
 .PHONY: clean
 clean:
 	cargo clean
