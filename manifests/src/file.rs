@@ -75,7 +75,8 @@ impl<'a> Manifests<'a> {
                 })?,
             }
         } else {
-            yaml_values(text)?
+            // What libyaml refuses but YAML (and Kubernetes) reads, the YAML 1.2 parser reads.
+            yaml_values(text).or_else(|error| spans::values(text).map_err(|_| error))?
         };
         Ok(Self {
             lines,
@@ -193,7 +194,8 @@ impl<'a> Manifests<'a> {
         (starts.len() == self.values.len()).then_some(starts)
     }
 
-    /// The Kubernetes objects: every document that is a mapping, with a `kind: List` replaced by its items.
+    /// The Kubernetes objects: every document that is a mapping with a `kind`, with a `kind: List` replaced by its
+    /// items (a settings file or a pre-commit configuration among the manifests is not an object).
     pub fn objects(&self) -> Vec<Object<'_>> {
         let mut objects = Vec::new();
         for (document, value) in self.values.iter().enumerate() {
@@ -208,15 +210,20 @@ impl<'a> Manifests<'a> {
                     items
                         .iter()
                         .enumerate()
-                        .filter(|(_, value)| value.is_object())
+                        .filter(|(_, value)| is_object(value))
                         .map(|(item, value)| object(value, Some(item))),
                 ),
-                None if value.is_object() => objects.push(object(value, None)),
+                None if is_object(value) => objects.push(object(value, None)),
                 None => {}
             }
         }
         objects
     }
+}
+
+/// A Kubernetes object: a mapping with a `kind`.
+fn is_object(value: &Value) -> bool {
+    value.get("kind").is_some_and(Value::is_string)
 }
 
 /// The items of a `kind: List` (what `kubectl get -o yaml` writes).
@@ -369,6 +376,21 @@ mod tests {
         assert_eq!(error.position.map(|p| p.line), Some(4), "{error}");
         let error = Manifests::parse("{\"kind\": \"Pod\",\n\"spec\": [}").expect_err("broken");
         assert_eq!(error.position.map(|p| p.line), Some(2), "{error}");
+    }
+
+    #[test]
+    fn yaml_that_libyaml_refuses_is_read_by_the_yaml_1_2_parser() {
+        // A ServiceEntry of a service mesh's test data: kubectl reads it; libyaml stops at "found unexpected ':'".
+        let text = "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: e}\nspec:\n  addresses: [1.2.3.4, 001:db8::]\n  ports: [{number: 80, name: http}]\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: x:1.0\n";
+        let manifests = Manifests::parse(text).expect("readable");
+        let objects = manifests.objects();
+        assert_eq!(objects.len(), 2);
+        assert_eq!(objects[0].value["spec"]["ports"][0]["number"], 80);
+        assert_eq!(objects[1].value["spec"]["containers"][0]["image"], "x:1.0");
+        assert_eq!(
+            objects[1].position_of("/spec/containers/0"),
+            Position { line: 14, column: 3 }
+        );
     }
 
     #[test]

@@ -227,3 +227,121 @@ impl<'a> Events<'a, '_> {
         })
     }
 }
+
+/// The value of every document, read by the position parser: for a text the value reader refuses although it is
+/// YAML (libyaml, under serde_norway, refuses `[1.2.3.4, 001:db8::]`, which the YAML 1.2 parser and Kubernetes' own
+/// reader accept). Plain scalars are resolved by the YAML 1.2 core schema; aliases are resolved to their anchor's
+/// value.
+pub(crate) fn values(text: &str) -> Result<Vec<serde_json::Value>, SpanError> {
+    let lines = Lines::new(text);
+    let mut events = Events {
+        parser: Parser::new_from_str(text),
+        lines: &lines,
+    };
+    let mut anchors = std::collections::HashMap::new();
+    let mut documents = Vec::new();
+    loop {
+        match events.next()? {
+            (Event::StreamEnd, _) => return Ok(documents),
+            (Event::DocumentStart(_), _) => {
+                let (event, span) = events.next()?;
+                if matches!(event, Event::DocumentEnd) {
+                    documents.push(serde_json::Value::Null);
+                    continue;
+                }
+                documents.push(events.value(event, span, &mut anchors)?);
+                events.next()?;
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<'a> Events<'a, '_> {
+    fn value(
+        &mut self,
+        event: Event<'a>,
+        span: Span,
+        anchors: &mut std::collections::HashMap<usize, serde_json::Value>,
+    ) -> Result<serde_json::Value, SpanError> {
+        use serde_json::Value;
+        let (value, anchor) = match event {
+            Event::Scalar(text, style, anchor, _) => {
+                let value = if style == ScalarStyle::Plain {
+                    plain_scalar(&text)
+                } else {
+                    Value::String(text.into_owned())
+                };
+                (value, anchor)
+            }
+            Event::Alias(anchor) => return Ok(anchors.get(&anchor).cloned().unwrap_or(Value::Null)),
+            Event::SequenceStart(anchor, _) => {
+                let mut items = Vec::new();
+                loop {
+                    let (event, span) = self.next()?;
+                    if matches!(event, Event::SequenceEnd) {
+                        break;
+                    }
+                    items.push(self.value(event, span, anchors)?);
+                }
+                (Value::Array(items), anchor)
+            }
+            Event::MappingStart(anchor, _) => {
+                let mut map = serde_json::Map::new();
+                loop {
+                    let (event, span) = self.next()?;
+                    if matches!(event, Event::MappingEnd) {
+                        break;
+                    }
+                    let key = match self.value(event, span, anchors)? {
+                        Value::String(key) => key,
+                        Value::Null => "null".to_owned(),
+                        other => other.to_string(),
+                    };
+                    let (event, span) = self.next()?;
+                    let value = self.value(event, span, anchors)?;
+                    map.insert(key, value);
+                }
+                (Value::Object(map), anchor)
+            }
+            _ => return Err(self.error("unexpected YAML event", span)),
+        };
+        if anchor > 0 {
+            anchors.insert(anchor, value.clone());
+        }
+        Ok(value)
+    }
+}
+
+/// A plain scalar by the YAML 1.2 core schema: null, booleans, integers, floats, else a string.
+fn plain_scalar(text: &str) -> serde_json::Value {
+    use serde_json::Value;
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    let integer = if let Some(hex) = text.strip_prefix("0x") {
+        i64::from_str_radix(hex, 16).ok()
+    } else if let Some(octal) = text.strip_prefix("0o") {
+        i64::from_str_radix(octal, 8).ok()
+    } else if text.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'+') {
+        text.parse::<i64>().ok()
+    } else {
+        None
+    };
+    if let Some(integer) = integer {
+        return Value::from(integer);
+    }
+    let float_like = text.bytes().any(|b| b.is_ascii_digit())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'));
+    match text.parse::<f64>() {
+        Ok(float) if float_like => {
+            serde_json::Number::from_f64(float).map_or(Value::String(text.to_owned()), Value::Number)
+        }
+        _ => Value::String(text.to_owned()),
+    }
+}

@@ -393,19 +393,4 @@ mod tests {
         assert!(error.message.contains(message), "{error:?}\n{text}");
         assert_eq!(error.position.map(|p| p.line), Some(line), "{error:?}\n{text}");
     }
-
-    #[test]
-    fn a_file_whose_positions_cannot_be_read_is_not_edited() {
-        // The value reader takes the tab after `-`; the position reader does not.
-        let text = format!("{POD}spec:\n  containers:\n  - name: app\n  -\tname: v\n    image: hashicorp/vault\n");
-        if let Ok(manifests) = Manifests::parse(&text)
-            && manifests.positions_error().is_some()
-        {
-            let error = fix(&text).expect_err("refused");
-            assert!(
-                error.message.contains("cannot be read, so it is not edited"),
-                "{error:?}"
-            );
-        }
-    }
 }
