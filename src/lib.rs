@@ -48,9 +48,16 @@ pub use verdict::Verdict;
 /// The name serde gives a unit variant (`CREATE`, `afterInitContainers`): the one spelling of every name that
 /// settings and requests carry, reused in messages instead of being written a second time.
 pub fn wire_name<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(name)) => name,
-        Ok(other) => other.to_string(),
+    // Written as JSON text (no `Value` tree, which the module would otherwise carry only for this): a unit variant
+    // is a JSON string.
+    match serde_json::to_string(value) {
+        Ok(json) => json.trim_matches('"').to_owned(),
         Err(error) => format!("<{error}>"),
     }
+}
+
+/// Reads JSON text with the one reader the module uses for every input (`serde_json`'s slice reader), so that each
+/// view's deserializer is compiled once.
+pub(crate) fn read_json<'a, T: serde::Deserialize<'a>>(text: &'a str) -> serde_json::Result<T> {
+    serde_json::from_slice(text.as_bytes())
 }

@@ -93,11 +93,11 @@ impl MovePlan {
     pub fn splice(&self, object: &str, at: PodSpecPath) -> Result<String, MutationError> {
         let changed = || MutationError::SpecChanged(at.display());
         let spec = raw_at(object, at.keys()).ok_or_else(changed)?;
-        let lists = serde_json::from_str::<SpecLists<'_>>(spec).map_err(|_| changed())?;
+        let lists = crate::read_json::<SpecLists<'_>>(spec).map_err(|_| changed())?;
         let containers_raw = lists.containers.ok_or_else(changed)?;
-        let containers: Vec<&RawValue> = serde_json::from_str(containers_raw.get()).map_err(|_| changed())?;
+        let containers: Vec<&RawValue> = crate::read_json(containers_raw.get()).map_err(|_| changed())?;
         let init: Vec<&RawValue> = match lists.init_containers {
-            Some(raw) if raw.get() != "null" => serde_json::from_str(raw.get()).map_err(|_| changed())?,
+            Some(raw) if raw.get() != "null" => crate::read_json(raw.get()).map_err(|_| changed())?,
             _ => Vec::new(),
         };
         if self.insert_at > init.len() || self.moved.last().is_some_and(|&last| last >= containers.len()) {
@@ -179,7 +179,7 @@ fn json_list(items: &[Cow<'_, str>]) -> String {
 /// last time, as readers take the last), else the key added as the object's last. `None` when it is not an object.
 fn native_sidecar(container: &str) -> Option<Cow<'_, str>> {
     let always = format!("\"{ALWAYS}\"");
-    let last = serde_json::from_str::<LastValue<'_>>(container).ok()?;
+    let last = crate::read_json::<LastValue<'_>>(container).ok()?;
     Some(Cow::Owned(match last.value {
         Some(value) => apply_edits(container, &[(span(container, value.get()), always)]),
         None => {
@@ -196,7 +196,7 @@ fn native_sidecar(container: &str) -> Option<Cow<'_, str>> {
 /// The value of the pod spec at a path of keys, as raw text: each object on the way is read once, its other keys
 /// skipped; a key written twice counts as its last.
 fn raw_at<'a>(json: &'a str, keys: &[&str]) -> Option<&'a str> {
-    let mut reader = serde_json::Deserializer::from_str(json);
+    let mut reader = serde_json::Deserializer::from_slice(json.as_bytes());
     Descend { keys }
         .deserialize(&mut reader)
         .ok()

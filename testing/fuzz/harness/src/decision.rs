@@ -113,6 +113,24 @@ pub fn json(bytes: &[u8]) {
     });
 }
 
+/// Target `differential`: the bytes are the whole `validate` payload, as the host sends it (`{"request": ...,
+/// "settings": ...}`, or anything else), and the cluster a ready one of two nodes. The policy's byte-level answer must
+/// be the oracle's (property 7), whatever the bytes: readable or not, a decision or a rejection of the payload.
+pub fn differential(bytes: &[u8]) {
+    let cluster = Cluster::Nodes(vec![
+        ("node-a".to_owned(), "v1.30.4".to_owned()),
+        ("node-b".to_owned(), "v1.33.1+k3s1".to_owned()),
+    ]);
+    let answer = response::validate(bytes, |query| cluster.answer(query));
+    let tree = oracle::validate(bytes, |query| cluster.answer(query));
+    if let Err(difference) = oracle::same_answer(&answer, &tree) {
+        panic!(
+            "the byte-level answer is not the oracle's\n{difference}\n--- payload ---\n{}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+}
+
 /// Target `decision`: a request, settings and nodes generated from the bytes ([`generate`]).
 pub fn structured(bytes: &[u8]) {
     let _ = structured_verdict(bytes);

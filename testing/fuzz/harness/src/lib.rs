@@ -3,7 +3,9 @@
 //!
 //! - [`decision::structured`] and [`decision::json`]: the whole decision (`evaluate`, with settings and a node list
 //!   for `checkNodes`) never panics, and every mutation passes the API server's rules (`apiserver-rules`), touches
-//!   only the two container lists, moves sidecars verbatim, and is idempotent.
+//!   only the two container lists, moves sidecars verbatim, and is idempotent; and the policy's byte-level answer
+//!   (lean views, splicing) is the oracle's (`Value` tree, the SDK's response).
+//! - [`decision::differential`]: any payload bytes answered alike by the byte-level path and the oracle.
 //! - [`image::structured`] and [`image::raw`]: image references and patterns never panic, and agree with each
 //!   other (normalization, self-matching, globs, registry boundaries).
 //!
@@ -17,9 +19,10 @@ pub mod image;
 pub type Target = fn(&[u8]);
 
 /// Every fuzz target by name, as `testing/fuzz/fuzz_targets/<name>.rs` and `testing/fuzz/regressions/<name>/` spell it.
-pub const TARGETS: [(&str, Target); 4] = [
+pub const TARGETS: [(&str, Target); 5] = [
     ("decision", decision::structured),
     ("decision_json", decision::json),
+    ("differential", decision::differential),
     ("image", image::raw),
     ("image_parts", image::structured),
 ];

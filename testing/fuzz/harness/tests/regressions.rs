@@ -94,6 +94,11 @@ fn decision_json_regressions() {
 }
 
 #[test]
+fn differential_regressions() {
+    replay("differential", target("differential"));
+}
+
+#[test]
 fn image_regressions() {
     replay("image", target("image"));
 }

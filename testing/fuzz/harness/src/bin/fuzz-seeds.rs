@@ -1,7 +1,8 @@
 //! `fuzz-seeds CORPUS_ROOT`: writes the starting corpus of the raw-input targets (`make fuzz` runs it): every
 //! request of `tests/data/requests` under the test settings, in validation and mutation mode, with and without
-//! `checkNodes`, for `decision_json`; the README's pattern/image pairs for `image`. The structured targets need no
-//! seeds: any bytes make a pod spec.
+//! `checkNodes`, for `decision_json`, and as the waPC payload for `differential`, plus variants of the converted Pod
+//! with pod-level resources and `resizePolicy`; the README's pattern/image pairs for `image`. The structured targets
+//! need no seeds: any bytes make a pod spec (with resources and resizePolicy among what they draw).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -64,6 +65,7 @@ fn main() {
     ];
 
     let decision = root.join("decision_json");
+    let differential = root.join("differential");
     let mut requests: Vec<PathBuf> = fs::read_dir(data.join("requests"))
         .unwrap_or_else(|e| exit(&format!("cannot list tests/data/requests: {e}")))
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
@@ -81,16 +83,22 @@ fn main() {
             }
         }
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("request");
-        for (name, settings, nodes) in &settings {
-            let mut input = json!({"request": request, "settings": settings});
-            if let Some(nodes) = nodes {
-                input["nodes"] = nodes.clone();
+        let mut variants = vec![(stem.to_owned(), request.clone())];
+        if let Some(spec) = request.pointer("/object/spec").filter(|spec| spec.get("containers").is_some()) {
+            variants.push((format!("{stem}-resources"), with_pod_resources(&request, spec)));
+            variants.push((format!("{stem}-resize"), with_resize_policy(&request)));
+        }
+        for (stem, request) in &variants {
+            for (name, settings, nodes) in &settings {
+                let payload = json!({"request": request, "settings": settings});
+                write(
+                    &differential.join(format!("seed-{stem}-{name}.json")),
+                    payload.to_string().as_bytes(),
+                );
+                written += 1;
+                seed_decision(&decision, stem, name, request, settings, nodes.as_ref());
+                written += 1;
             }
-            write(
-                &decision.join(format!("seed-{stem}-{name}.json")),
-                input.to_string().as_bytes(),
-            );
-            written += 1;
         }
     }
 
@@ -103,6 +111,46 @@ fn main() {
         written += 1;
     }
     println!("fuzz-seeds: {written} seeds under {}", root.display());
+}
+
+/// The request with pod-level resources on its Pod: an app of 500m, its containers of 250m each, a one-shot init
+/// container of 1 cpu, and a pod request of 1500m (what `beforeInitContainers` can exceed).
+fn with_pod_resources(request: &Value, spec: &Value) -> Value {
+    let mut request = request.clone();
+    let cpu = |cpu: &str| json!({"requests": {"cpu": cpu, "memory": "64Mi"}});
+    let mut spec = spec.clone();
+    spec["resources"] = json!({"requests": {"cpu": "1500m", "memory": "1Gi"}});
+    if let Some(containers) = spec.get_mut("containers").and_then(Value::as_array_mut) {
+        for container in containers {
+            container["resources"] = cpu("250m");
+        }
+    }
+    let init = json!({"name": "migrate", "image": "acme/migrate:1", "resources": cpu("1")});
+    match spec.get_mut("initContainers").and_then(Value::as_array_mut) {
+        Some(list) => list.push(init),
+        None => spec["initContainers"] = json!([init]),
+    }
+    request["object"]["spec"] = spec;
+    request
+}
+
+/// The request with `resizePolicy` on every container of its Pod.
+fn with_resize_policy(request: &Value) -> Value {
+    let mut request = request.clone();
+    if let Some(containers) = request.pointer_mut("/object/spec/containers").and_then(Value::as_array_mut) {
+        for container in containers {
+            container["resizePolicy"] = json!([{"resourceName": "cpu", "restartPolicy": "NotRequired"}]);
+        }
+    }
+    request
+}
+
+fn seed_decision(dir: &Path, stem: &str, name: &str, request: &Value, settings: &Value, nodes: Option<&Value>) {
+    let mut input = json!({"request": request, "settings": settings});
+    if let Some(nodes) = nodes {
+        input["nodes"] = nodes.clone();
+    }
+    write(&dir.join(format!("seed-{stem}-{name}.json")), input.to_string().as_bytes());
 }
 
 fn node_list(versions: &[&str]) -> Value {
