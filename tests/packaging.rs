@@ -12,6 +12,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use policy_host::{PolicyHost, policy_wasm};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -80,12 +81,21 @@ fn strings(value: &Value) -> Vec<&str> {
 }
 
 /// Every `policies/*.yaml` / `*.yml`, sorted, with its path relative to the repository root.
+/// The one file of `policies/` that is not a policy: the PolicyServer the mutating policies run on.
+const POLICY_SERVER_FILE: &str = "policy-server.yaml";
+
+/// Kinds with a pod template that a manifest of `policies/` may send the policy beyond metadata.yml's rules, which
+/// name the built-in kinds only: (apiGroup, resource).
+const POD_TEMPLATE_CRDS: [(&str, &str); 1] = [("argoproj.io", "rollouts")];
+
+/// Every policy manifest of `policies/` (the PolicyServer aside).
 fn policy_files() -> Vec<(String, String)> {
     let dir = root().join("policies");
     let mut files: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
         .map(|entry| entry.expect("readable directory entry").path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml"))
+        .filter(|path| path.file_name().is_some_and(|name| name != POLICY_SERVER_FILE))
         .collect();
     files.sort();
     files
@@ -585,7 +595,15 @@ fn policies_are_ready_to_apply() {
 
         let tuples = rule_tuples(&spec["rules"]);
         problems.check(!tuples.is_empty(), || format!("{name}: spec.rules is empty"));
-        for tuple in tuples.iter().filter(|t| !covered_by(t, &metadata["rules"])) {
+        let pod_template_crd = |tuple: &&RuleTuple| {
+            POD_TEMPLATE_CRDS
+                .iter()
+                .any(|(group, resource)| tuple.0 == *group && tuple.2 == *resource)
+        };
+        for tuple in tuples
+            .iter()
+            .filter(|t| !covered_by(t, &metadata["rules"]) && !pod_template_crd(t))
+        {
             problems
                 .0
                 .push(format!("{name}: rule {tuple:?} is not within metadata.yml's rules"));
@@ -692,4 +710,110 @@ fn rule_coverage_is_per_tuple() {
     let wildcard =
         json!([{"apiGroups": ["*"], "apiVersions": ["v1"], "resources": ["pods"], "operations": ["CREATE"]}]);
     assert!(!rule_tuples(&wildcard).iter().all(|t| covered_by(t, &metadata_rules)));
+}
+
+/// The README's YAML block right after the HTML comment that starts with `marker`.
+fn readme_block(marker: &str) -> Value {
+    let readme = read("README.md");
+    let start = readme
+        .find(marker)
+        .unwrap_or_else(|| panic!("README.md has no block marked {marker:?}"));
+    let after = &readme[start..];
+    let open = after
+        .find("```yaml\n")
+        .unwrap_or_else(|| panic!("no ```yaml after {marker:?}"))
+        + "```yaml\n".len();
+    let close = after[open..]
+        .find("```")
+        .unwrap_or_else(|| panic!("the block after {marker:?} is not closed"));
+    parse_yaml(&after[open..open + close], marker)
+}
+
+#[test]
+fn the_readme_settings_file_is_one_the_module_accepts() {
+    let settings = readme_block("<!-- a settings file");
+    assert!(
+        settings.get("settings").is_none(),
+        "a settings file holds the settings alone"
+    );
+    let wasm = policy_wasm().unwrap_or_else(|e| panic!("cannot get the policy module: {e}"));
+    let host = PolicyHost::from_file(&wasm).unwrap_or_else(|e| panic!("cannot load {}: {e}", wasm.display()));
+    let response = host.validate_settings(&settings).expect("validate_settings answers");
+    assert!(response.valid, "README's settings file is refused: {response:?}");
+}
+
+#[test]
+fn the_readme_shows_what_policies_mutate_yaml_sets() {
+    let shown = readme_block("<!-- the spec.settings of policies/mutate.yaml");
+    let policy = yaml_file("policies/mutate.yaml");
+    assert_eq!(
+        shown["spec"]["settings"],
+        settings_of(&policy),
+        "README.md and policies/mutate.yaml differ"
+    );
+}
+
+#[test]
+fn monitoring_first_then_protecting_enforces_what_was_monitored() {
+    assert_eq!(
+        settings_of(&yaml_file("policies/monitor.yaml")),
+        settings_of(&yaml_file("policies/protect.yaml")),
+        "policies/monitor.yaml and policies/protect.yaml must have the same settings"
+    );
+    assert_eq!(yaml_file("policies/monitor.yaml")["spec"]["mode"], "monitor");
+}
+
+/// Every YAML document of a file.
+fn yaml_documents(relative: &str) -> Vec<Value> {
+    let text = read(relative);
+    serde_norway::Deserializer::from_str(&text)
+        .map(|document| {
+            Value::deserialize(document).unwrap_or_else(|e| panic!("{relative}: a document is not YAML: {e}"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_mutating_policies_run_on_a_policy_server_of_their_own_that_can_read_nodes() {
+    let documents = yaml_documents(&format!("policies/{POLICY_SERVER_FILE}"));
+    let of_kind = |kind: &str| -> &Value {
+        documents
+            .iter()
+            .find(|document| document["kind"] == kind)
+            .unwrap_or_else(|| panic!("policies/{POLICY_SERVER_FILE} has no {kind}"))
+    };
+    let server = of_kind("PolicyServer");
+    let account = of_kind("ServiceAccount");
+    let role = of_kind("ClusterRole");
+    let binding = of_kind("ClusterRoleBinding");
+    assert!(
+        server["spec"]["replicas"]
+            .as_u64()
+            .is_some_and(|replicas| replicas >= 2),
+        "{server}"
+    );
+    assert_eq!(server["spec"]["serviceAccountName"], account["metadata"]["name"]);
+    let sorted = |value: &Value| -> BTreeSet<String> { strings(value).into_iter().map(str::to_owned).collect() };
+    assert_eq!(
+        sorted(&server["spec"]["namespacedPoliciesCapabilities"]),
+        sorted(&metadata()["hostCapabilities"]),
+        "a namespaced policy with checkNodes needs the module's host capabilities"
+    );
+    let reads_nodes = role["rules"].as_array().into_iter().flatten().any(|rule| {
+        strings(&rule["resources"]).contains(&"nodes")
+            && ["get", "list", "watch"]
+                .iter()
+                .all(|verb| strings(&rule["verbs"]).contains(verb))
+    });
+    assert!(
+        reads_nodes,
+        "the ClusterRole must allow get, list and watch on nodes: {role}"
+    );
+    assert_eq!(binding["roleRef"]["name"], role["metadata"]["name"]);
+    assert_eq!(binding["subjects"][0]["name"], account["metadata"]["name"]);
+    assert_eq!(binding["subjects"][0]["namespace"], account["metadata"]["namespace"]);
+    for name in ["policies/mutate.yaml", "policies/mutate-templates.yaml"] {
+        let policy = yaml_file(name);
+        assert_eq!(policy["spec"]["policyServer"], server["metadata"]["name"], "{name}");
+    }
 }
