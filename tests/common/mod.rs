@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 use std::sync::mpsc::{self, Sender};
 use std::thread;
 
+pub use policy_host::Answer;
 use policy_host::{
     HostCall, HostError, PolicyHost, Session, SettingsValidationResponse, ValidationResponse, policy_wasm,
 };

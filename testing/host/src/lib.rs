@@ -29,4 +29,4 @@ pub use error::HostError;
 pub use host::{LOG_ENV, PolicyHost};
 pub use locate::{POLICY_WASM_ENV, policy_wasm, release_module, workspace_root};
 pub use payload::{admission_request, validation_payload, validation_payload_bytes};
-pub use response::{SettingsValidationResponse, ValidationResponse};
+pub use response::{Answer, SettingsValidationResponse, ValidationResponse};

@@ -1,68 +1,48 @@
-//! What the guest answers, as the Kubewarden SDK (`kubewarden_policy_sdk::response`,
-//! `kubewarden_policy_sdk::settings`) serializes it: snake_case field names, `null` or absent
-//! for the optional ones.
+//! What the guest answers: the Kubewarden SDK's own types (`kubewarden_policy_sdk::response::ValidationResponse`,
+//! `kubewarden_policy_sdk::settings::SettingsValidationResponse`), read back from the guest's JSON, and what a test
+//! asks of them ([`Answer`]).
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The answer of the guest's `validate` function.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ValidationResponse {
-    /// `true` when the request is admitted (possibly mutated).
-    pub accepted: bool,
-    /// Shown to the user when the request is rejected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// HTTP code returned with a rejection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<u16>,
-    /// The WHOLE mutated object; the host diffs it against `request.object`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mutated_object: Option<Value>,
-    /// Key/value pairs added to the API server's audit log.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_annotations: Option<BTreeMap<String, String>>,
-    /// Warnings returned to the API client.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub warnings: Option<Vec<String>>,
-}
+pub use kubewarden_policy_sdk::response::ValidationResponse;
+pub use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 
-impl ValidationResponse {
+/// What tests ask of a [`ValidationResponse`].
+pub trait Answer {
     /// Accepted with a mutated object.
-    #[must_use]
-    pub fn is_mutation(&self) -> bool {
-        self.accepted && self.mutated_object.is_some()
-    }
+    fn is_mutation(&self) -> bool;
 
     /// The warnings, empty when there are none.
-    #[must_use]
-    pub fn warnings(&self) -> &[String] {
-        self.warnings.as_deref().unwrap_or_default()
-    }
+    fn warnings(&self) -> &[String];
 
     /// The RFC 6902 JSON Patch Kubewarden would send the API server for this answer:
     /// `json_patch::diff(request.object, mutated_object)`. `None` when nothing is mutated.
     ///
-    /// `request` is the AdmissionRequest (its `object` is used; a missing `object` counts as
-    /// `null`).
-    #[must_use]
-    pub fn patch(&self, request: &Value) -> Option<json_patch::Patch> {
+    /// `request` is the AdmissionRequest (its `object` is used; a missing `object` counts as `null`).
+    fn patch(&self, request: &Value) -> Option<json_patch::Patch>;
+
+    /// The answer as JSON, for comparing two answers whole (the SDK's type has no `PartialEq`).
+    fn as_json(&self) -> Value;
+}
+
+impl Answer for ValidationResponse {
+    fn is_mutation(&self) -> bool {
+        self.accepted && self.mutated_object.is_some()
+    }
+
+    fn warnings(&self) -> &[String] {
+        self.warnings.as_deref().unwrap_or_default()
+    }
+
+    fn patch(&self, request: &Value) -> Option<json_patch::Patch> {
         let mutated = self.mutated_object.as_ref().filter(|_| self.accepted)?;
         let original = request.get("object").unwrap_or(&Value::Null);
         Some(json_patch::diff(original, mutated))
     }
-}
 
-/// The answer of the guest's `validate_settings` function.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SettingsValidationResponse {
-    /// `true` when the settings are usable.
-    pub valid: bool,
-    /// Why the settings are not valid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    fn as_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
 }
 
 #[cfg(test)]
@@ -77,27 +57,13 @@ mod tests {
         let body = br#"{"accepted":false,"message":"no","code":null,"mutated_object":null,"audit_annotations":null,"warnings":null}"#;
         let response: ValidationResponse = serde_json::from_slice(body).unwrap();
         assert_eq!(
-            response,
-            ValidationResponse {
-                accepted: false,
-                message: Some("no".into()),
-                code: None,
-                mutated_object: None,
-                audit_annotations: None,
-                warnings: None,
-            }
+            response.as_json(),
+            json!({"accepted": false, "message": "no", "code": null, "mutated_object": null,
+                   "audit_annotations": null, "warnings": null})
         );
         assert!(!response.is_mutation());
         assert!(response.warnings().is_empty());
         assert!(response.patch(&json!({"object": {}})).is_none());
-    }
-
-    #[test]
-    fn minimal_answer() {
-        let response: ValidationResponse = serde_json::from_slice(br#"{"accepted":true}"#).unwrap();
-        assert!(response.accepted);
-        assert_eq!(response.message, None);
-        assert!(!response.is_mutation());
     }
 
     #[test]
@@ -114,8 +80,7 @@ mod tests {
         assert!(response.is_mutation());
         assert_eq!(response.code, Some(200));
         assert_eq!(response.warnings(), ["w1", "w2"]);
-        let annotations = response.audit_annotations.as_ref().unwrap();
-        assert_eq!(annotations.keys().collect::<Vec<_>>(), ["a", "z"]);
+        assert_eq!(response.audit_annotations.as_ref().map(|a| a.len()), Some(2));
 
         let request = json!({"object": {"metadata": {"name": "p"}, "status": {}}});
         let patch = serde_json::to_value(response.patch(&request).unwrap()).unwrap();
@@ -136,32 +101,10 @@ mod tests {
     #[test]
     fn settings_answers() {
         let valid: SettingsValidationResponse = serde_json::from_slice(br#"{"valid":true,"message":null}"#).unwrap();
-        assert_eq!(
-            valid,
-            SettingsValidationResponse {
-                valid: true,
-                message: None
-            }
-        );
+        assert!(valid.valid && valid.message.is_none());
         let invalid: SettingsValidationResponse =
             serde_json::from_slice(br#"{"valid":false,"message":"bad pattern"}"#).unwrap();
         assert_eq!(invalid.message.as_deref(), Some("bad pattern"));
         assert!(serde_json::from_slice::<SettingsValidationResponse>(br#"{"message":"x"}"#).is_err());
-    }
-
-    #[test]
-    fn serializes_without_nulls() {
-        let response = ValidationResponse {
-            accepted: true,
-            message: None,
-            code: None,
-            mutated_object: None,
-            audit_annotations: None,
-            warnings: Some(vec!["w".into()]),
-        };
-        assert_eq!(
-            serde_json::to_value(&response).unwrap(),
-            json!({"accepted": true, "warnings": ["w"]})
-        );
     }
 }

@@ -102,7 +102,7 @@ impl Stats {
 }
 
 /// One payload of one size, timed on both modules.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Case {
     pub variant: Variant,
     pub payload_bytes: usize,
@@ -119,7 +119,7 @@ impl Case {
 }
 
 /// Every case of one Deployment size.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SizeRun {
     pub containers: usize,
     pub iterations: usize,
@@ -147,7 +147,7 @@ pub struct ModuleFigures {
 }
 
 /// Everything one run measured.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Report {
     pub quick: bool,
     pub policy: ModuleFigures,

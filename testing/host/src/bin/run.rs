@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use policy_host::{HostError, PolicyHost, ValidationResponse, admission_request, policy_wasm, workspace_root};
+use policy_host::{Answer, HostError, PolicyHost, ValidationResponse, admission_request, policy_wasm, workspace_root};
 use serde_json::Value;
 
 const USAGE: &str = "\

@@ -84,7 +84,10 @@ fn main() {
         }
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("request");
         let mut variants = vec![(stem.to_owned(), request.clone())];
-        if let Some(spec) = request.pointer("/object/spec").filter(|spec| spec.get("containers").is_some()) {
+        if let Some(spec) = request
+            .pointer("/object/spec")
+            .filter(|spec| spec.get("containers").is_some())
+        {
             variants.push((format!("{stem}-resources"), with_pod_resources(&request, spec)));
             variants.push((format!("{stem}-resize"), with_resize_policy(&request)));
         }
@@ -137,7 +140,10 @@ fn with_pod_resources(request: &Value, spec: &Value) -> Value {
 /// The request with `resizePolicy` on every container of its Pod.
 fn with_resize_policy(request: &Value) -> Value {
     let mut request = request.clone();
-    if let Some(containers) = request.pointer_mut("/object/spec/containers").and_then(Value::as_array_mut) {
+    if let Some(containers) = request
+        .pointer_mut("/object/spec/containers")
+        .and_then(Value::as_array_mut)
+    {
         for container in containers {
             container["resizePolicy"] = json!([{"resourceName": "cpu", "restartPolicy": "NotRequired"}]);
         }
@@ -150,7 +156,10 @@ fn seed_decision(dir: &Path, stem: &str, name: &str, request: &Value, settings: 
     if let Some(nodes) = nodes {
         input["nodes"] = nodes.clone();
     }
-    write(&dir.join(format!("seed-{stem}-{name}.json")), input.to_string().as_bytes());
+    write(
+        &dir.join(format!("seed-{stem}-{name}.json")),
+        input.to_string().as_bytes(),
+    );
 }
 
 fn node_list(versions: &[&str]) -> Value {
