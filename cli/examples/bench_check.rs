@@ -103,7 +103,9 @@ fn main() {
         .and_then(|s| s.split(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or(0.0);
-    println!("| manifests | files | bytes | summary | wall (median of 5) | objects/s | CPU (median of 5) | objects per CPU second |");
+    println!(
+        "| manifests | files | bytes | summary | wall (median of 5) | objects/s | CPU (median of 5) | objects per CPU second |"
+    );
     println!("|---|---:|---:|---|---:|---:|---:|---:|");
     println!(
         "| {kind} | {count} | {bytes} | {summary} | {:.3} s | {:.0} | {:.2} s | {:.0} |",
