@@ -319,9 +319,11 @@ fuzz: fuzz-tools
 # `make cli` builds $(TARGET_DIR)/release/sidecar-placement (CARGO_TARGET_DIR moves it); it is not put on PATH:
 # `cargo install --locked --path cli` does that. Its tests (golden files, SARIF against the vendored schema) run in
 # `make test` through `cargo test --workspace --tests`.
-# `make cli-bench` times `sidecar-placement check` over CLI_BENCH_FILES generated manifests (BENCHMARKS.md).
+# `make cli-bench` times `sidecar-placement check` on one core (taskset -c 0) over CLI_BENCH_FILES generated
+# one-Deployment files, as many mixed manifests, and CLI_BENCH_FILES_CRDS large CRDs (BENCHMARKS.md).
 CLI := $(TARGET_DIR)/release/sidecar-placement
 CLI_BENCH_FILES ?= 10000
+CLI_BENCH_FILES_CRDS ?= 3000
 
 .PHONY: cli
 cli:
@@ -354,4 +356,7 @@ lint-workflows:
 .PHONY: cli-bench
 cli-bench: cli
 	@echo "machine: $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg)"
-	cargo run --quiet --release -p sidecar-placement-cli --example bench_check -- $(CLI) $(CLI_BENCH_FILES)
+	cargo build --quiet --release -p sidecar-placement-cli --example bench_check
+	taskset -c 0 $(TARGET_DIR)/release/examples/bench_check $(CLI) $(CLI_BENCH_FILES) deployments
+	taskset -c 0 $(TARGET_DIR)/release/examples/bench_check $(CLI) $(CLI_BENCH_FILES) mixed
+	taskset -c 0 $(TARGET_DIR)/release/examples/bench_check $(CLI) $(CLI_BENCH_FILES_CRDS) crds

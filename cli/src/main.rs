@@ -10,7 +10,7 @@ mod owners;
 mod report;
 mod settings;
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -104,8 +104,8 @@ impl From<PlacementArg> for Placement {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Buffered: a report of thousands of findings is one write, not one per line.
+    let mut out = BufWriter::new(std::io::stdout().lock());
     let status = match cli.command {
         Command::Check { common, format } => run_check(&common, format, &mut out),
         Command::Fix {

@@ -123,6 +123,13 @@ fn a_refused_conversion_writes_nothing_and_says_why() {
         result.stderr
     );
     assert!(result.stderr.contains("left as it is"), "{}", result.stderr);
+    assert!(
+        result
+            .stdout
+            .ends_with("1 file, 1 object: 0 sidecars moved in 0 files, 1 file left as it is\n"),
+        "one file, in the singular: {}",
+        result.stdout
+    );
 }
 
 #[test]

@@ -60,8 +60,14 @@ pub(crate) fn looks_like_json(text: &str) -> bool {
 
 impl<'a> Manifests<'a> {
     /// Reads every document of `text` (YAML, several documents split by `---`, or JSON).
+    ///
+    /// YAML is read once, by saphyr-parser, for values and positions together. What it refuses is read by libyaml
+    /// (serde_norway) if libyaml can, with positions unknown (findings then point at the first line of their
+    /// document, and the file is not edited); what both refuse is reported with libyaml's words. JSON is read by
+    /// serde_json, and its positions only when a finding or an edit needs them.
     pub fn parse(text: &'a str) -> Result<Self, ReadError> {
         let lines = Lines::new(text);
+        let nodes = OnceCell::new();
         let values = if looks_like_json(text) {
             match serde_json::from_str(text) {
                 Ok(value) => vec![value],
@@ -75,40 +81,33 @@ impl<'a> Manifests<'a> {
                 })?,
             }
         } else {
-            // What libyaml refuses but YAML (and Kubernetes) reads, the YAML 1.2 parser reads.
-            yaml_values(text).or_else(|error| spans::values(text).map_err(|_| error))?
+            match spans::read(&lines) {
+                Ok(documents) => {
+                    let _ = nodes.set(Ok(documents.nodes));
+                    documents.values
+                }
+                Err(position_error) => {
+                    let values = yaml_values(text)?;
+                    let _ = nodes.set(Err(ReadError {
+                        message: position_error.message,
+                        position: Some(Position {
+                            line: position_error.line,
+                            column: position_error.column,
+                        }),
+                    }));
+                    values
+                }
+            }
         };
-        Ok(Self {
-            lines,
-            values,
-            nodes: OnceCell::new(),
-        })
+        Ok(Self { lines, values, nodes })
     }
 
-    /// The root node of every document, read on first use.
+    /// The root node of every document; for JSON, read on first use.
     pub(crate) fn nodes(&self) -> Result<&[Option<Node>], &ReadError> {
-        let nodes = self.nodes.get_or_init(|| {
-            let json = looks_like_json(self.lines.text());
-            match spans::documents(&self.lines) {
-                Ok(nodes) if nodes.len() == self.values.len() => Ok(nodes),
-                // JSON with tab indentation is JSON but not YAML: its findings point at line 1, and it is not edited.
-                Ok(_) | Err(_) if json => Ok(vec![None; self.values.len()]),
-                Ok(nodes) => Err(ReadError {
-                    message: format!(
-                        "the YAML readers disagree on the number of documents ({} and {}); please report this file",
-                        self.values.len(),
-                        nodes.len()
-                    ),
-                    position: None,
-                }),
-                Err(error) => Err(ReadError {
-                    message: error.message,
-                    position: Some(Position {
-                        line: error.line,
-                        column: error.column,
-                    }),
-                }),
-            }
+        let nodes = self.nodes.get_or_init(|| match spans::read(&self.lines) {
+            Ok(documents) if documents.nodes.len() == self.values.len() => Ok(documents.nodes),
+            // JSON with tab indentation is JSON but not YAML: its findings point at line 1, and it is not edited.
+            _ => Ok(vec![None; self.values.len()]),
         });
         nodes.as_ref().map(Vec::as_slice)
     }

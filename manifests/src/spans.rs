@@ -1,9 +1,11 @@
-//! Where every node of a YAML stream is: a tree of spans built from saphyr-parser's events.
-//!
-//! Values come from serde_norway (see the crate doc); this tree only says where things are written and how
-//! (block or flow), so that a finding can point at its line and an edit can splice the text.
+//! One reading of a YAML stream with saphyr-parser: every document's value, and a tree of spans that says where
+//! each node is written and how (block or flow), so that a finding can point at its line and an edit can splice the
+//! text. Both come from the same events, in one pass.
+
+use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use serde_json::{Map, Value};
 
 use crate::text::Lines;
 
@@ -112,25 +114,39 @@ pub(crate) struct SpanError {
     pub column: usize,
 }
 
-/// The root node of every document in the text, in order (`None` for an empty document).
-pub(crate) fn documents(lines: &Lines) -> Result<Vec<Option<Node>>, SpanError> {
+/// Every document of the text: its value, and its root node (`None` for an empty document).
+pub(crate) struct Documents {
+    pub values: Vec<Value>,
+    pub nodes: Vec<Option<Node>>,
+}
+
+/// Reads every document of the text. Plain scalars are resolved by the YAML 1.2 core schema (null, booleans,
+/// integers, floats, else strings); aliases take their anchor's value; a key that is not a scalar is refused, as
+/// Kubernetes refuses it (it is what `{{ ... }}` of an unrendered Helm template reads as).
+pub(crate) fn read(lines: &Lines) -> Result<Documents, SpanError> {
     let mut events = Events {
         parser: Parser::new_from_str(lines.text()),
         lines,
+        anchors: HashMap::new(),
     };
-    let mut documents = Vec::new();
+    let mut documents = Documents {
+        values: Vec::new(),
+        nodes: Vec::new(),
+    };
     loop {
         match events.next()? {
             (Event::StreamEnd, _) => return Ok(documents),
             (Event::DocumentStart(_), _) => {
                 let (event, span) = events.next()?;
                 if matches!(event, Event::DocumentEnd) {
-                    documents.push(None);
+                    documents.values.push(Value::Null);
+                    documents.nodes.push(None);
                     continue;
                 }
-                let root = events.node(event, span)?;
+                let (root, value) = events.node(event, span)?;
                 let is_null = matches!(root.kind, NodeKind::Scalar { plain_null: true });
-                documents.push((!is_null).then_some(root));
+                documents.values.push(value);
+                documents.nodes.push((!is_null).then_some(root));
                 match events.next()? {
                     (Event::DocumentEnd, _) => {}
                     (_, span) => return Err(events.error("expected the end of the document", span)),
@@ -144,6 +160,8 @@ pub(crate) fn documents(lines: &Lines) -> Result<Vec<Option<Node>>, SpanError> {
 struct Events<'a, 'l> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     lines: &'l Lines<'a>,
+    /// The value of every anchor seen, for the aliases that follow.
+    anchors: HashMap<usize, Value>,
 }
 
 impl<'a> Events<'a, '_> {
@@ -167,166 +185,120 @@ impl<'a> Events<'a, '_> {
         }
     }
 
-    fn node(&mut self, event: Event<'a>, span: Span) -> Result<Node, SpanError> {
+    /// The node that starts with `event`, and its value.
+    fn node(&mut self, event: Event<'a>, span: Span) -> Result<(Node, Value), SpanError> {
         let start = self.lines.byte(span.start.index());
         // A collection's start event spans its `{` or `[` in flow style, and its anchor or tag if it has one.
         let end = self.lines.byte(span.end.index());
         let flow = end > start && self.lines.text()[..end].ends_with(['{', '[']);
-        let kind = match event {
-            Event::Scalar(value, style, ..) => NodeKind::Scalar {
-                plain_null: style == ScalarStyle::Plain && matches!(&*value, "" | "~" | "null" | "Null" | "NULL"),
-            },
-            Event::Alias(_) => NodeKind::Alias,
-            Event::SequenceStart(..) => {
-                let mut items = Vec::new();
-                loop {
-                    let (event, span) = self.next()?;
-                    if matches!(event, Event::SequenceEnd) {
-                        let end = self.lines.byte(span.end.index());
-                        return Ok(Node {
-                            start,
-                            end,
-                            kind: NodeKind::Sequence { flow, items },
-                        });
-                    }
-                    items.push(self.node(event, span)?);
-                }
-            }
-            Event::MappingStart(..) => {
-                let mut entries = Vec::new();
-                loop {
-                    let (event, span) = self.next()?;
-                    if matches!(event, Event::MappingEnd) {
-                        let end = self.lines.byte(span.end.index());
-                        return Ok(Node {
-                            start,
-                            end,
-                            kind: NodeKind::Mapping { flow, entries },
-                        });
-                    }
-                    let key = match &event {
-                        Event::Scalar(key, ..) => key.to_string(),
-                        _ => String::new(),
-                    };
-                    let key_node = self.node(event, span)?;
-                    let (event, span) = self.next()?;
-                    let value = self.node(event, span)?;
-                    entries.push(Entry {
-                        key,
-                        key_start: key_node.start,
-                        value,
-                    });
-                }
-            }
-            _ => return Err(self.error("unexpected YAML event", span)),
-        };
-        Ok(Node {
-            start,
-            end: self.lines.byte(span.end.index()),
-            kind,
-        })
-    }
-}
-
-/// The value of every document, read by the position parser: for a text the value reader refuses although it is
-/// YAML (libyaml, under serde_norway, refuses `[1.2.3.4, 001:db8::]`, which the YAML 1.2 parser and Kubernetes' own
-/// reader accept). Plain scalars are resolved by the YAML 1.2 core schema; aliases are resolved to their anchor's
-/// value.
-pub(crate) fn values(text: &str) -> Result<Vec<serde_json::Value>, SpanError> {
-    let lines = Lines::new(text);
-    let mut events = Events {
-        parser: Parser::new_from_str(text),
-        lines: &lines,
-    };
-    let mut anchors = std::collections::HashMap::new();
-    let mut documents = Vec::new();
-    loop {
-        match events.next()? {
-            (Event::StreamEnd, _) => return Ok(documents),
-            (Event::DocumentStart(_), _) => {
-                let (event, span) = events.next()?;
-                if matches!(event, Event::DocumentEnd) {
-                    documents.push(serde_json::Value::Null);
-                    continue;
-                }
-                documents.push(events.value(event, span, &mut anchors)?);
-                events.next()?;
-            }
-            _ => {}
-        }
-    }
-}
-
-impl<'a> Events<'a, '_> {
-    fn value(
-        &mut self,
-        event: Event<'a>,
-        span: Span,
-        anchors: &mut std::collections::HashMap<usize, serde_json::Value>,
-    ) -> Result<serde_json::Value, SpanError> {
-        use serde_json::Value;
-        let (value, anchor) = match event {
-            Event::Scalar(text, style, anchor, _) => {
-                let value = if style == ScalarStyle::Plain {
+        let (kind, value, anchor) = match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let plain = style == ScalarStyle::Plain;
+                let plain_null = plain && matches!(&*text, "" | "~" | "null" | "Null" | "NULL");
+                let is_str = tag.as_ref().is_some_and(|tag| tag.suffix == "str");
+                let value = if plain && !is_str {
                     plain_scalar(&text)
                 } else {
                     Value::String(text.into_owned())
                 };
-                (value, anchor)
+                (NodeKind::Scalar { plain_null }, value, anchor)
             }
-            Event::Alias(anchor) => return Ok(anchors.get(&anchor).cloned().unwrap_or(Value::Null)),
+            Event::Alias(anchor) => (
+                NodeKind::Alias,
+                self.anchors.get(&anchor).cloned().unwrap_or(Value::Null),
+                0,
+            ),
             Event::SequenceStart(anchor, _) => {
                 let mut items = Vec::new();
+                let mut values = Vec::new();
                 loop {
                     let (event, span) = self.next()?;
                     if matches!(event, Event::SequenceEnd) {
-                        break;
+                        let end = self.lines.byte(span.end.index());
+                        let node = Node {
+                            start,
+                            end,
+                            kind: NodeKind::Sequence { flow, items },
+                        };
+                        return Ok((node, self.anchored(anchor, Value::Array(values))));
                     }
-                    items.push(self.value(event, span, anchors)?);
+                    let (item, value) = self.node(event, span)?;
+                    items.push(item);
+                    values.push(value);
                 }
-                (Value::Array(items), anchor)
             }
             Event::MappingStart(anchor, _) => {
-                let mut map = serde_json::Map::new();
+                let mut entries = Vec::new();
+                let mut map = Map::new();
                 loop {
                     let (event, span) = self.next()?;
                     if matches!(event, Event::MappingEnd) {
-                        break;
+                        let end = self.lines.byte(span.end.index());
+                        let node = Node {
+                            start,
+                            end,
+                            kind: NodeKind::Mapping { flow, entries },
+                        };
+                        return Ok((node, self.anchored(anchor, Value::Object(map))));
                     }
-                    let key = match self.value(event, span, anchors)? {
+                    let (key_node, key) = self.node(event, span)?;
+                    let key = match key {
                         Value::String(key) => key,
                         Value::Null => "null".to_owned(),
-                        other => other.to_string(),
+                        Value::Bool(_) | Value::Number(_) => key.to_string(),
+                        Value::Array(_) | Value::Object(_) => {
+                            return Err(
+                                self.error("a key that is a list or a mapping: not a Kubernetes manifest", span)
+                            );
+                        }
                     };
                     let (event, span) = self.next()?;
-                    let value = self.value(event, span, anchors)?;
+                    let (value_node, value) = self.node(event, span)?;
+                    entries.push(Entry {
+                        key: key.clone(),
+                        key_start: key_node.start,
+                        value: value_node,
+                    });
                     map.insert(key, value);
                 }
-                (Value::Object(map), anchor)
             }
             _ => return Err(self.error("unexpected YAML event", span)),
         };
+        let node = Node {
+            start,
+            end: self.lines.byte(span.end.index()),
+            kind,
+        };
+        Ok((node, self.anchored(anchor, value)))
+    }
+
+    /// `value`, remembered under `anchor` when it has one.
+    fn anchored(&mut self, anchor: usize, value: Value) -> Value {
         if anchor > 0 {
-            anchors.insert(anchor, value.clone());
+            self.anchors.insert(anchor, value.clone());
         }
-        Ok(value)
+        value
     }
 }
 
-/// A plain scalar by the YAML 1.2 core schema: null, booleans, integers, floats, else a string.
-fn plain_scalar(text: &str) -> serde_json::Value {
-    use serde_json::Value;
+/// A plain scalar by the YAML 1.2 core schema: null, booleans, integers (decimal, `0o` octal, `0x` hexadecimal),
+/// floats, else a string.
+fn plain_scalar(text: &str) -> Value {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
         _ => {}
     }
+    let first = text.as_bytes()[0];
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
+        return Value::String(text.to_owned());
+    }
     let integer = if let Some(hex) = text.strip_prefix("0x") {
         i64::from_str_radix(hex, 16).ok()
     } else if let Some(octal) = text.strip_prefix("0o") {
         i64::from_str_radix(octal, 8).ok()
-    } else if text.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'+') {
+    } else if text.bytes().skip(1).all(|b| b.is_ascii_digit()) {
         text.parse::<i64>().ok()
     } else {
         None
@@ -340,7 +312,7 @@ fn plain_scalar(text: &str) -> serde_json::Value {
             .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'));
     match text.parse::<f64>() {
         Ok(float) if float_like => {
-            serde_json::Number::from_f64(float).map_or(Value::String(text.to_owned()), Value::Number)
+            serde_json::Number::from_f64(float).map_or_else(|| Value::String(text.to_owned()), Value::Number)
         }
         _ => Value::String(text.to_owned()),
     }

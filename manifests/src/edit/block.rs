@@ -32,13 +32,7 @@ pub(super) fn plan(manifests: &Manifests, step: &Move, edits: &mut LineEdits) ->
     let lines = &manifests.lines;
     let containers_path = step.list_path(ContainerList::Containers);
     let init_path = step.list_path(ContainerList::InitContainers);
-    let containers_entry = step.spec.entry(ContainerList::Containers.field()).ok_or_else(|| {
-        refuse(
-            manifests,
-            step.spec.start,
-            format!("{containers_path} is not written in this file"),
-        )
-    })?;
+    let containers_entry = step.containers(manifests)?;
     let containers = block_entries(manifests, &containers_entry.value, &containers_path)?;
     let source_dash = containers.first().map_or(0, |e| e.dash_column);
 

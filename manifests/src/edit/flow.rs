@@ -145,13 +145,7 @@ pub(super) fn plan(manifests: &Manifests, step: &Move, edits: &mut LineEdits) ->
     let containers_path = step.list_path(ContainerList::Containers);
     let init_path = step.list_path(ContainerList::InitContainers);
     let moved = step.plan.moved();
-    let containers_entry = step.spec.entry(ContainerList::Containers.field()).ok_or_else(|| {
-        refuse(
-            manifests,
-            step.spec.start,
-            format!("{containers_path} is not written in this file"),
-        )
-    })?;
+    let containers_entry = step.containers(manifests)?;
     let containers = flow_entries(manifests, &containers_entry.value, &containers_path)?;
     let source_column = containers.first().map_or(0, |e| e.column);
     if let Some(&index) = moved.iter().find(|&&index| index >= containers.len()) {

@@ -13,18 +13,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 use sidecar_placement_policy::mutation::MovePlan;
-use sidecar_placement_policy::rules::ContainerList;
+// RESTART_POLICY and ALWAYS: the key and value that make an init container a native sidecar, as the core spells them.
+use sidecar_placement_policy::rules::{ALWAYS, ContainerList, RESTART_POLICY};
 use sidecar_placement_policy::verdict::Conversion;
 use sidecar_placement_policy::workload::PodSpecPath;
 
 use crate::file::Manifests;
-use crate::spans::{Node, NodeKind};
+use crate::spans::{Entry, Node, NodeKind};
 use crate::text::Position;
-
-/// The key and value that make an init container a native sidecar. The core keeps its own spelling private
-/// (`rules::RESTART_POLICY`, `rules::ALWAYS` are `pub(crate)`), so this is the one copy outside it.
-const RESTART_POLICY: &str = "restartPolicy";
-const ALWAYS: &str = "Always";
 
 /// The text after the edit, and what happened to each line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,10 +66,24 @@ struct Move<'a> {
     plan: &'a MovePlan,
 }
 
-impl Move<'_> {
+impl<'a> Move<'a> {
     /// `spec.template.spec.containers` or `...initContainers`, as messages name a list.
     fn list_path(&self, list: ContainerList) -> String {
         format!("{}.{}", self.path.display(), list.field())
+    }
+
+    /// The pod spec's `containers` entry, which every move starts from.
+    fn containers(&self, manifests: &Manifests) -> Result<&'a Entry, EditError> {
+        self.spec.entry(ContainerList::Containers.field()).ok_or_else(|| {
+            refuse(
+                manifests,
+                self.spec.start,
+                format!(
+                    "{} is not written in this file",
+                    self.list_path(ContainerList::Containers)
+                ),
+            )
+        })
     }
 }
 
