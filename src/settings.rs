@@ -6,7 +6,10 @@
 
 use std::fmt;
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use thiserror::Error;
 
 use crate::image::{ImagePattern, ImageReference, ReferenceError, TextPattern, has_glob};
@@ -46,6 +49,56 @@ pub struct Settings {
 
 fn default_minimum_kubelet_version() -> String {
     NATIVE_SIDECARS_SINCE.to_string()
+}
+
+/// Every setting, in the order messages list them.
+const SETTINGS: [&str; 8] = [
+    "sidecarImages",
+    "sidecarContainerNames",
+    "restrictNativeSidecars",
+    "mutate",
+    "placement",
+    "checkNodes",
+    "minimumKubeletVersion",
+    "mutateTemplates",
+];
+
+/// The settings object's keys with their values' raw text, in order (a key given twice appears twice).
+struct Entries<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Entries<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntriesVisitor;
+        impl<'de> serde::de::Visitor<'de> for EntriesVisitor {
+            type Value = Entries<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of settings")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Entries<'de>, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    entries.push((key, map.next_value::<&'de RawValue>()?));
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(EntriesVisitor)
+    }
+}
+
+/// One setting's value.
+fn read<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> serde_json::Result<T> {
+    serde_json::from_slice(raw.get().as_bytes())
+}
+
+/// A list of patterns: an error names the entry (`sidecarImages[1]`).
+fn strings(key: &str, raw: &RawValue) -> Result<Vec<String>, SettingsError> {
+    let items: Vec<&RawValue> = read(raw).map_err(|error| SettingsError::unreadable(Some(key.to_owned()), &error))?;
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(index, item)| read(item).map_err(|error| SettingsError::unreadable(Some(format!("{key}[{index}]")), &error)))
+        .collect()
 }
 
 /// `minimumKubeletVersion` is text: YAML reads an unquoted `1.30` as the number 1.3, which would silently mean
@@ -268,12 +321,44 @@ impl Settings {
         if !trimmed.starts_with(b"{") {
             return Err(SettingsError::NotAnObject);
         }
-        let mut reader = serde_json::Deserializer::from_slice(trimmed);
-        let settings = serde_path_to_error::deserialize(&mut reader).map_err(|error| {
-            let key = error.path().to_string();
-            SettingsError::unreadable((key != ".").then_some(key), error.inner())
-        })?;
-        reader.end().map_err(|error| SettingsError::unreadable(None, &error))?;
+        // Each setting is read on its own from its raw text, so that an error names its key (and its index in a
+        // list): what serde_path_to_error would do for the derived reader, with less code in the module.
+        let entries: Vec<(Cow<'_, str>, &RawValue)> =
+            serde_json::from_slice::<Entries<'_>>(trimmed).map_err(|error| SettingsError::unreadable(None, &error))?.0;
+        let mut settings = Self::default();
+        let mut seen: Vec<&str> = Vec::with_capacity(entries.len());
+        for (key, raw) in &entries {
+            if seen.contains(&key.as_ref()) {
+                return Err(SettingsError::Unreadable {
+                    key: Some(key.to_string()),
+                    message: format!("{key} given more than once"),
+                });
+            }
+            seen.push(key);
+            let value = |error| SettingsError::unreadable(Some(key.to_string()), &error);
+            match key.as_ref() {
+                "sidecarImages" => settings.sidecar_images = strings(key, raw)?,
+                "sidecarContainerNames" => settings.sidecar_container_names = strings(key, raw)?,
+                "restrictNativeSidecars" => settings.restrict_native_sidecars = read(raw).map_err(value)?,
+                "mutate" => settings.mutate = read(raw).map_err(value)?,
+                "placement" => settings.placement = read(raw).map_err(value)?,
+                "checkNodes" => settings.check_nodes = read(raw).map_err(value)?,
+                "minimumKubeletVersion" => {
+                    let mut reader = serde_json::Deserializer::from_slice(raw.get().as_bytes());
+                    settings.minimum_kubelet_version = version_text(&mut reader).map_err(value)?;
+                }
+                "mutateTemplates" => settings.mutate_templates = read(raw).map_err(value)?,
+                unknown => {
+                    return Err(SettingsError::Unreadable {
+                        key: Some(unknown.to_owned()),
+                        message: format!(
+                            "unknown field `{unknown}`, expected one of {}",
+                            SETTINGS.map(|name| format!("`{name}`")).join(", ")
+                        ),
+                    });
+                }
+            }
+        }
         Ok(settings)
     }
 
