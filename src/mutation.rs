@@ -20,6 +20,7 @@ use thiserror::Error;
 
 use crate::rules::{ALWAYS, ContainerList, Finding, InitLayout, RESTART_POLICY};
 use crate::settings::Placement;
+use crate::view::Slot;
 use crate::workload::PodSpecPath;
 
 /// A planned conversion: which entries of `containers` move, and where they land in `initContainers`.
@@ -92,10 +93,9 @@ impl MovePlan {
     /// is copied byte for byte.
     pub fn splice(&self, object: &str, at: PodSpecPath) -> Result<String, MutationError> {
         let changed = || MutationError::SpecChanged(at.display());
-        let spec = raw_at(object, at.keys()).ok_or_else(changed)?;
-        let lists = crate::read_json::<SpecLists<'_>>(spec).map_err(|_| changed())?;
-        let containers_raw = lists.containers.ok_or_else(changed)?;
-        let containers: Vec<&RawValue> = crate::read_json(containers_raw.get()).map_err(|_| changed())?;
+        let lists = spec_lists(object, at.keys()).ok_or_else(changed)?;
+        let containers = lists.containers.ok_or_else(changed)?;
+        let containers_span = list_span(object, &containers).ok_or_else(changed)?;
         let init: Vec<&RawValue> = match lists.init_containers {
             Some(raw) if raw.get() != "null" => crate::read_json(raw.get()).map_err(|_| changed())?,
             _ => Vec::new(),
@@ -117,13 +117,13 @@ impl MovePlan {
         let mut init_containers: Vec<Cow<'_, str>> = init.iter().map(|c| Cow::Borrowed(c.get())).collect();
         init_containers.splice(self.insert_at..self.insert_at, moving);
 
-        let mut edits = vec![(span(object, containers_raw.get()), json_list(&staying))];
+        let mut edits = vec![(containers_span.clone(), json_list(&staying))];
         let init_list = json_list(&init_containers);
         match lists.init_containers {
             Some(raw) => edits.push((span(object, raw.get()), init_list)),
             None => {
-                // A pod spec with `containers` has a key before the new one: the comma is always right.
-                let end = span(object, spec).end - 1;
+                // Right after the `containers` value: the new key follows it, so the comma is always right.
+                let end = containers_span.end;
                 let key = ContainerList::InitContainers.field();
                 edits.push((end..end, format!(",\"{key}\":{init_list}")));
             }
@@ -147,6 +147,20 @@ fn insertion_index(layout: InitLayout, placement: Placement) -> usize {
 fn span(whole: &str, part: &str) -> Range<usize> {
     let start = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
     start..start + part.len()
+}
+
+/// The byte range of a non-empty JSON list of `entries` in `whole`, brackets included: only whitespace stands between
+/// `[` and the first entry, and between the last entry and `]`.
+fn list_span(whole: &str, entries: &[&RawValue]) -> Option<Range<usize>> {
+    let (first, last) = (entries.first()?, entries.last()?);
+    let bytes = whole.as_bytes();
+    let whitespace = |byte: &u8| matches!(byte, b' ' | b'\t' | b'\n' | b'\r');
+    let before = bytes.get(..span(whole, first.get()).start)?;
+    let open = before.iter().rposition(|byte| !whitespace(byte))?;
+    let after = bytes.get(span(whole, last.get()).end..)?;
+    let close = after.iter().position(|byte| !whitespace(byte))?;
+    let end = span(whole, last.get()).end + close;
+    (before.get(open) == Some(&b'[') && after.get(close) == Some(&b']')).then_some(open..end + 1)
 }
 
 /// `whole` with each range replaced; the ranges are sorted and do not overlap.
@@ -193,15 +207,11 @@ fn native_sidecar(container: &str) -> Option<Cow<'_, str>> {
     }))
 }
 
-/// The value of the pod spec at a path of keys, as raw text: each object on the way is read once, its other keys
-/// skipped; a key written twice counts as its last.
-fn raw_at<'a>(json: &'a str, keys: &[&str]) -> Option<&'a str> {
+/// The two container lists of the pod spec at a path of keys, as raw text, read in one pass over the object: each
+/// object on the way is read once, its other keys skipped; a key written twice counts as its last.
+fn spec_lists<'a>(json: &'a str, keys: &[&str]) -> Option<SpecLists<'a>> {
     let mut reader = serde_json::Deserializer::from_slice(json.as_bytes());
-    Descend { keys }
-        .deserialize(&mut reader)
-        .ok()
-        .flatten()
-        .map(RawValue::get)
+    Descend { keys }.deserialize(&mut reader).ok().flatten()
 }
 
 struct Descend<'k> {
@@ -209,7 +219,7 @@ struct Descend<'k> {
 }
 
 impl<'de> DeserializeSeed<'de> for Descend<'_> {
-    type Value = Option<&'de RawValue>;
+    type Value = Option<SpecLists<'de>>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_any(self)
@@ -217,7 +227,7 @@ impl<'de> DeserializeSeed<'de> for Descend<'_> {
 }
 
 impl<'de> Visitor<'de> for Descend<'_> {
-    type Value = Option<&'de RawValue>;
+    type Value = Option<SpecLists<'de>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object")
@@ -227,7 +237,12 @@ impl<'de> Visitor<'de> for Descend<'_> {
         let mut found = None;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match self.keys.split_first() {
-                Some((first, [])) if key == *first => found = Some(map.next_value::<&'de RawValue>()?),
+                Some((first, [])) if key == *first => {
+                    found = match map.next_value::<Slot<SpecLists<'de>>>()? {
+                        Slot::Object(lists) => Some(lists),
+                        Slot::Absent | Slot::Null | Slot::Other => None,
+                    }
+                }
                 Some((first, rest)) if key == *first => found = map.next_value_seed(Descend { keys: rest })?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -236,7 +251,6 @@ impl<'de> Visitor<'de> for Descend<'_> {
         }
         Ok(found)
     }
-
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         IgnoredAny::deserialize(SeqAccessDeserializer::new(seq))?;
         Ok(None)
@@ -267,10 +281,11 @@ impl<'de> Visitor<'de> for Descend<'_> {
     }
 }
 
-/// The two container lists of a pod spec, as raw text (the last of each key).
+/// The two container lists of a pod spec (the last of each key): `containers` read straight into its entries' raw
+/// text (the list is the bulk of a pod spec: it is scanned once), `initContainers` as its raw text.
 #[derive(Default)]
 struct SpecLists<'a> {
-    containers: Option<&'a RawValue>,
+    containers: Option<Vec<&'a RawValue>>,
     init_containers: Option<&'a RawValue>,
 }
 
@@ -286,7 +301,7 @@ impl<'de> Deserialize<'de> for SpecLists<'de> {
                 let mut lists = SpecLists::default();
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     if key == ContainerList::Containers.field() {
-                        lists.containers = Some(map.next_value()?);
+                        lists.containers = Some(map.next_value::<Vec<&'de RawValue>>()?);
                     } else if key == ContainerList::InitContainers.field() {
                         lists.init_containers = Some(map.next_value()?);
                     } else {
@@ -453,8 +468,8 @@ mod tests {
             spliced,
             concat!(
                 "{ \"kind\" : \"Pod\",\n  \"spec\": {\"nodeName\": \"n\", \"containers\": [{\"name\":\"app\"}],",
-                "\n \"volumes\": [1.50, 1e3] ,\"initContainers\":[{\"name\":\"agent\",\"image\":\"hashicorp/vault\",",
-                "\"restartPolicy\":\"Always\"}]}, \"status\": {} }"
+                "\"initContainers\":[{\"name\":\"agent\",\"image\":\"hashicorp/vault\",\"restartPolicy\":\"Always\"}],",
+                "\n \"volumes\": [1.50, 1e3] }, \"status\": {} }"
             )
         );
     }

@@ -5,16 +5,20 @@
 //! splice produced. The fields and their order are those of `kubewarden_policy_sdk::response::ValidationResponse`
 //! serialized by serde (every field present, `null` when unset), which `tests/` and the oracle hold it to.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::admission::{AdmissionRequest, evaluate};
+use crate::admission::{Decision, GroupVersionKind, Operation, carries_a_decision, decide, without_object};
+use crate::mutation::MutationError;
 use crate::nodes::{NodeLookup, NodeQuery};
 use crate::settings::{Policy, Settings, SettingsError};
 use crate::verdict::Verdict;
+use crate::view::{ObjectView, Slot};
 
-/// `{"request": AdmissionRequest, "settings": {...}}`, read in one pass; the settings stay raw text until the
-/// request itself was readable.
+/// `{"request": AdmissionRequest, "settings": {...}}`, read in one pass: the object straight into its view (no
+/// second reading of its text), the old object and the settings kept as raw text until they are needed.
 #[derive(Deserialize)]
 struct Payload<'a> {
     #[serde(borrow)]
@@ -23,15 +27,81 @@ struct Payload<'a> {
     settings: Option<&'a RawValue>,
 }
 
+/// The request as the waPC path reads it. (Named as the policy's own type: serde's messages about a malformed
+/// request name it.)
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AdmissionRequest<'a> {
+    #[serde(borrow)]
+    kind: GroupVersionKind<'a>,
+    #[serde(default, borrow)]
+    sub_resource: Option<Cow<'a, str>>,
+    operation: Operation,
+    #[serde(default, borrow)]
+    object: Slot<ObjectView<'a>>,
+    #[serde(default, borrow)]
+    old_object: Option<&'a RawValue>,
+}
+
+/// Only the object's text, for the rare request the policy converts: read again, as the splice needs it.
+#[derive(Deserialize)]
+struct ObjectText<'a> {
+    #[serde(borrow)]
+    request: RequestObject<'a>,
+}
+
+#[derive(Deserialize)]
+struct RequestObject<'a> {
+    #[serde(borrow)]
+    object: &'a RawValue,
+}
+
 /// Answers a `validate` payload. Every input gets an answer: a payload that cannot be read is rejected with the
 /// reason, never turned into a waPC error (which the host reports as an opaque HTTP 500).
+///
+/// The decision is [`decide`], the one [`crate::evaluate`] makes; the payload is read once, with the object
+/// straight into its view.
 pub fn validate(payload: &[u8], cluster: impl FnOnce(NodeQuery<'_>) -> NodeLookup) -> Vec<u8> {
-    let verdict = match serde_json::from_slice::<Payload<'_>>(payload) {
-        Err(error) => Verdict::reject(format!("malformed admission request: {error}")),
-        Ok(Payload { request, settings }) => match compile(settings.map_or("", RawValue::get).as_bytes()) {
-            Ok(policy) => evaluate(&request, &policy, Some(cluster)),
-            Err(error) => Verdict::reject(format!("the policy's settings are not valid: {error}")),
-        },
+    let Payload { request, settings } = match serde_json::from_slice::<Payload<'_>>(payload) {
+        Ok(payload) => payload,
+        Err(error) => return validation_response(&Verdict::reject(format!("malformed admission request: {error}"))),
+    };
+    let policy = match compile(settings.map_or("", RawValue::get).as_bytes()) {
+        Ok(policy) => policy,
+        Err(error) => {
+            return validation_response(&Verdict::reject(format!(
+                "the policy's settings are not valid: {error}"
+            )));
+        }
+    };
+    let verdict = if !carries_a_decision(request.operation, request.sub_resource.as_deref()) {
+        Verdict::accept()
+    } else if let Slot::Object(object) = &request.object {
+        let old = || {
+            request
+                .old_object
+                .and_then(|old| ObjectView::read(old.get()).ok().flatten())
+        };
+        match decide(
+            request.operation,
+            Some(&request.kind),
+            object,
+            old,
+            &policy,
+            Some(cluster),
+        ) {
+            Decision::Done(verdict) => verdict,
+            Decision::Convert(planned) => {
+                let text = serde_json::from_slice::<ObjectText<'_>>(payload).map(|text| text.request.object.get());
+                let spliced = match text {
+                    Ok(text) => planned.plan.splice(text, planned.spec),
+                    Err(_) => Err(MutationError::SpecChanged(planned.spec.display())),
+                };
+                planned.finish(spliced)
+            }
+        }
+    } else {
+        without_object(request.operation, Some(&request.kind))
     };
     validation_response(&verdict)
 }

@@ -97,7 +97,9 @@ fn strings(key: &str, raw: &RawValue) -> Result<Vec<String>, SettingsError> {
     items
         .into_iter()
         .enumerate()
-        .map(|(index, item)| read(item).map_err(|error| SettingsError::unreadable(Some(format!("{key}[{index}]")), &error)))
+        .map(|(index, item)| {
+            read(item).map_err(|error| SettingsError::unreadable(Some(format!("{key}[{index}]")), &error))
+        })
         .collect()
 }
 
@@ -323,8 +325,9 @@ impl Settings {
         }
         // Each setting is read on its own from its raw text, so that an error names its key (and its index in a
         // list): what serde_path_to_error would do for the derived reader, with less code in the module.
-        let entries: Vec<(Cow<'_, str>, &RawValue)> =
-            serde_json::from_slice::<Entries<'_>>(trimmed).map_err(|error| SettingsError::unreadable(None, &error))?.0;
+        let entries: Vec<(Cow<'_, str>, &RawValue)> = serde_json::from_slice::<Entries<'_>>(trimmed)
+            .map_err(|error| SettingsError::unreadable(None, &error))?
+            .0;
         let mut settings = Self::default();
         let mut seen: Vec<&str> = Vec::with_capacity(entries.len());
         for (key, raw) in &entries {

@@ -296,22 +296,22 @@ where
 /// Implements `Deserialize` for a view read as an object, with one `match` over the keys it knows.
 macro_rules! object_view {
     ($view:ident, $expecting:literal, |$target:ident, $key:ident, $map:ident| $body:expr) => {
-        impl<'de> Deserialize<'de> for $view<'de> {
+        impl<'de: 'a, 'a> Deserialize<'de> for $view<'a> {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                struct ViewVisitor;
-                impl<'de> Visitor<'de> for ViewVisitor {
-                    type Value = $view<'de>;
+                struct ViewVisitor<'a>(PhantomData<&'a ()>);
+                impl<'de: 'a, 'a> Visitor<'de> for ViewVisitor<'a> {
+                    type Value = $view<'a>;
                     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                         f.write_str($expecting)
                     }
                     // One copy of each view's reader, called from wherever the view occurs (a pod spec occurs three
                     // times in an object's view), instead of one inlined copy per occurrence: a smaller module.
                     #[inline(never)]
-                    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<$view<'de>, A::Error> {
+                    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<$view<'a>, A::Error> {
                         read_keys(map, $view::default(), |$target, $key, $map| $body)
                     }
                 }
-                deserializer.deserialize_map(ViewVisitor)
+                deserializer.deserialize_map(ViewVisitor(PhantomData))
             }
         }
     };
@@ -464,18 +464,18 @@ fn resources(resources: Slot<ResourcesView<'_>>) -> (Quantities<'_>, Quantities<
 #[derive(Default)]
 struct QuantityMap<'a>(Vec<(Cow<'a, str>, Quantity<'a>)>);
 
-impl<'de> Deserialize<'de> for QuantityMap<'de> {
+impl<'de: 'a, 'a> Deserialize<'de> for QuantityMap<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct MapVisitor;
-        impl<'de> Visitor<'de> for MapVisitor {
-            type Value = QuantityMap<'de>;
+        struct MapVisitor<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for MapVisitor<'a> {
+            type Value = QuantityMap<'a>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a map of resources to quantities")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<QuantityMap<'de>, A::Error> {
-                let mut quantities: Vec<(Cow<'de, str>, Quantity<'de>)> = Vec::new();
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<QuantityMap<'a>, A::Error> {
+                let mut quantities: Vec<(Cow<'a, str>, Quantity<'a>)> = Vec::new();
                 while let Some(name) = map.next_key::<Cow<'de, str>>()? {
-                    let quantity = map.next_value::<Quantity<'de>>()?;
+                    let quantity = map.next_value::<Quantity<'a>>()?;
                     // A resource named twice counts once, with its last quantity.
                     quantities.retain(|(existing, _)| *existing != name);
                     quantities.push((name, quantity));
@@ -483,16 +483,16 @@ impl<'de> Deserialize<'de> for QuantityMap<'de> {
                 Ok(QuantityMap(quantities))
             }
         }
-        deserializer.deserialize_map(MapVisitor)
+        deserializer.deserialize_map(MapVisitor(PhantomData))
     }
 }
 
-impl<'de> Deserialize<'de> for Quantity<'de> {
+impl<'de: 'a, 'a> Deserialize<'de> for Quantity<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = <&'de RawValue>::deserialize(deserializer)?;
-        let text = raw.get();
+        let text: &'a str = raw.get();
         Ok(if text.starts_with('"') {
-            match crate::read_json::<Cow<'de, str>>(text) {
+            match crate::read_json::<Cow<'a, str>>(text) {
                 Ok(text) => Quantity::Text(text),
                 Err(_) => Quantity::NotAQuantity,
             }
@@ -504,32 +504,32 @@ impl<'de> Deserialize<'de> for Quantity<'de> {
     }
 }
 
-impl<'de> Deserialize<'de> for Text<'de> {
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TextVisitor;
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = Text<'de>;
+        struct TextVisitor<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for TextVisitor<'a> {
+            type Value = Text<'a>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("any value")
             }
-            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Text<'de>, E> {
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Text<'a>, E> {
                 Ok(Text::Str(Cow::Borrowed(text)))
             }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Text<'de>, E> {
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Text<'a>, E> {
                 Ok(Text::Str(Cow::Owned(text.to_owned())))
             }
-            fn visit_string<E: de::Error>(self, text: String) -> Result<Text<'de>, E> {
+            fn visit_string<E: de::Error>(self, text: String) -> Result<Text<'a>, E> {
                 Ok(Text::Str(Cow::Owned(text)))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<Text<'de>, E> {
+            fn visit_unit<E: de::Error>(self) -> Result<Text<'a>, E> {
                 Ok(Text::Unset)
             }
-            fn visit_none<E: de::Error>(self) -> Result<Text<'de>, E> {
+            fn visit_none<E: de::Error>(self) -> Result<Text<'a>, E> {
                 Ok(Text::Unset)
             }
             not_this_type!(Text::NotAString);
         }
-        deserializer.deserialize_any(TextVisitor)
+        deserializer.deserialize_any(TextVisitor(PhantomData))
     }
 }
 
