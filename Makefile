@@ -19,9 +19,21 @@ all: policy.wasm
 wasm-target:
 	@rustup target list --installed | grep -qx '$(WASM_TARGET)' || rustup target add $(WASM_TARGET)
 
+# binaryen's wasm-opt -Os shrinks the module another ~15% at the same speed (BENCHMARKS.md, "The build profile");
+# it is optional: without it (or with one older than WASM_OPT_POLICY_MIN) the module is what cargo built, and works
+# the same. The feature flags are the ones rustc's wasm32-wasip1 output uses, so that wasm-opt adds none.
+WASM_OPT_POLICY_MIN ?= 108
+WASM_OPT_FEATURES := --enable-bulk-memory --enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int
+
 policy.wasm: $(SOURCES) | wasm-target
 	cargo build --target $(WASM_TARGET) --release -p sidecar-placement-policy --lib
-	cp $(MODULE) policy.wasm
+	@version=$$($(WASM_OPT) --version 2>/dev/null | sed -n 's/^wasm-opt version \([0-9]*\).*/\1/p'); \
+	if [ -n "$$version" ] && [ "$$version" -ge $(WASM_OPT_POLICY_MIN) ]; then \
+	  set -x; $(WASM_OPT) -Os $(WASM_OPT_FEATURES) $(MODULE) -o policy.wasm; \
+	else \
+	  echo "wasm-opt $(WASM_OPT_POLICY_MIN)+ not found (Debian: apt-get install binaryen): policy.wasm is cargo's module, larger but the same"; \
+	  cp $(MODULE) policy.wasm; \
+	fi
 
 .PHONY: fmt
 fmt:
@@ -51,20 +63,19 @@ run: policy.wasm
 # the same modules 1.1-2.4x slower and loads them 1.8-2.4x slower (BENCHMARKS.md). So the first `make bench` compiles
 # wasmtime and Cranelift once more, with cargo's progress shown. FIRST_BENCH_BUILD: `make bench BENCH_ARGS=--quick`
 # with CARGO_TARGET_DIR on an empty directory, the runner 23.5 of the 28 min (14 min on idle cores: issue 17's figure).
-FLOOR_MODULE := $(WASM_RELEASE)/bench_floor.wasm
+FLOOR_MODULE := $(TARGET_DIR)/$(WASM_TARGET)/floor/bench_floor.wasm
 BENCH_RUNNER := $(TARGET_DIR)/bench-native/sidecar-bench
 FIRST_BENCH_BUILD := a first make bench takes about 14 min on 2 idle cores, 28 min measured on 2 busy ones (21 CPU-minutes)
 BENCH_ARGS ?=
 CRITERION_ARGS ?=
 
 .PHONY: bench
-bench: | wasm-target
-	cargo build --release --target $(WASM_TARGET) -p sidecar-placement-policy --lib
-	cargo build --release --target $(WASM_TARGET) -p bench-floor
+bench: policy.wasm | wasm-target
+	cargo build --profile floor --target $(WASM_TARGET) -p bench-floor
 	@test -x $(BENCH_RUNNER) || echo "bench: first build of the runner (profile bench-native: wasmtime and Cranelift" \
 	  "optimized, not shared with make run/make test): $(FIRST_BENCH_BUILD); later runs start at once" >&2
 	cargo run --profile bench-native -p sidecar-bench --bin sidecar-bench -- \
-	  --policy $(MODULE) --floor $(FLOOR_MODULE) $(BENCH_ARGS)
+	  --policy policy.wasm --floor $(FLOOR_MODULE) $(BENCH_ARGS)
 
 # `make bench-core`: criterion benches of the native core (image matching, evaluate on 300/3000 containers).
 .PHONY: bench-core
@@ -91,7 +102,7 @@ bench-server: | wasm-target
 	KWCTL="$(KWCTL)" BENCH_REQUIRED="$(BENCH_REQUIRED)" python3 testing/bench/server/bench_server.py \
 	  --nodes $(BENCH_SERVER_NODES) --seconds $(BENCH_SERVER_SECONDS) --policy policy.wasm --floor $(FLOOR_MODULE) \
 	  --build '$(MAKE) --no-print-directory policy.wasm' \
-	  --build 'cargo build --release --target $(WASM_TARGET) -p bench-floor' $(BENCH_SERVER_ARGS)
+	  --build 'cargo build --profile floor --target $(WASM_TARGET) -p bench-floor' $(BENCH_SERVER_ARGS)
 
 # `make bench-kwctl`: `kwctl bench` on annotated-policy.wasm for a validate (no sidecar), a reject (a legacy
 # sidecar, mutate off) and a mutate request (mutate on) of tests/data, each decision checked with `kwctl run` first;
