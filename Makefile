@@ -55,6 +55,9 @@ test: fmt lint rust-tests browser-tests lint-workflows pre-commit-tests
 .PHONY: run
 run: policy.wasm
 	@cargo run --quiet -p policy-host --bin run -- --wasm policy.wasm --settings tests/data/settings.json tests/data/requests/*.json
+	@echo; echo "With restrictNativeSidecars: true (tests/data/settings-restrict.json), a native sidecar the lists do not name:"
+	@cargo run --quiet -p policy-host --bin run -- --wasm policy.wasm --settings tests/data/settings-restrict.json \
+	  tests/data/requests/deployment-unapproved-native-sidecar.json
 
 # `make bench`: the release policy.wasm against the floor module (testing/bench/floor) in wasmtime, as pods grow; prints the
 # markdown report that BENCHMARKS.md keeps. BENCH_ARGS passes flags to the runner (--quick, --sizes 3,30, ...).

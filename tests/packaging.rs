@@ -817,3 +817,24 @@ fn the_mutating_policies_run_on_a_policy_server_of_their_own_that_can_read_nodes
         assert_eq!(policy["spec"]["policyServer"], server["metadata"]["name"], "{name}");
     }
 }
+
+#[test]
+fn every_module_tag_in_the_readme_is_this_version() {
+    let readme = read("README.md");
+    let wanted = format!("v{VERSION}");
+    let stale: Vec<&str> = readme
+        .match_indices("sidecar-placement:v")
+        .map(|(at, prefix)| {
+            let tag = &readme[at + prefix.len() - 1..];
+            let end = tag
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+                .unwrap_or(tag.len());
+            &tag[..end]
+        })
+        .filter(|tag| tag.chars().nth(1).is_some_and(|c| c.is_ascii_digit()) && *tag != wanted)
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "README.md names module tags other than {wanted}: {stale:?} (see Releasing)"
+    );
+}

@@ -104,3 +104,21 @@ yaml.safe_dump(metadata, open(sys.argv[2], "w"))' metadata.yml "$BATS_TEST_TMPDI
   # The comparison itself is not vacuous: both sides hold the package.
   jq -e '.name == "sidecar-placement" and (.annotations | length) > 0' "$BATS_TEST_TMPDIR/generated.json"
 }
+
+@test "scaffold: the README's kwctl scaffold manifest --settings-path gives a policy whose settings the module accepts" {
+  need_python_yaml
+  run --separate-stderr "$KWCTL" scaffold manifest -t ClusterAdmissionPolicy --settings-path "$SETTINGS" "$POLICY"
+  [ "$status" -eq 0 ]
+  printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/manifest.yml"
+  yaml_json "$BATS_TEST_TMPDIR/manifest.yml" | jq -c '.spec.settings' >"$BATS_TEST_TMPDIR/settings.json"
+  jq -e --slurpfile wanted "$SETTINGS" '. == $wanted[0]' "$BATS_TEST_TMPDIR/settings.json"
+  evaluate pod-co-located-pdf.json --settings-path "$BATS_TEST_TMPDIR/settings.json"
+  allowed true
+  # Without --settings-path, kwctl writes `settings: {}`, which the policy refuses: what the README warns about.
+  run --separate-stderr "$KWCTL" scaffold manifest -t ClusterAdmissionPolicy "$POLICY"
+  printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/bare.yml"
+  [ "$(yaml_json "$BATS_TEST_TMPDIR/bare.yml" | jq -c '.spec.settings')" = "{}" ]
+  evaluate pod-co-located-pdf.json --settings-json '{}'
+  [ "$status" -ne 0 ]
+  [[ $stderr$output == *"must be told which containers are sidecars"* ]]
+}

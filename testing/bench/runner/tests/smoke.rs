@@ -57,7 +57,10 @@ fn quick_run_times_the_right_answers() {
     let markdown = report::markdown(&report, "test machine");
     assert!(markdown.contains("| 3 |"), "{markdown}");
     assert!(markdown.contains("policy.wasm ≤ 300 KB"), "{markdown}");
-    assert!(markdown.contains("peak linear memory ≤ the floor's at every size"), "{markdown}");
+    assert!(
+        markdown.contains("peak linear memory ≤ the floor's at every size"),
+        "{markdown}"
+    );
 }
 
 #[test]
