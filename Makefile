@@ -70,7 +70,6 @@ FLOOR_MODULE := $(TARGET_DIR)/$(WASM_TARGET)/floor/bench_floor.wasm
 BENCH_RUNNER := $(TARGET_DIR)/bench-native/sidecar-bench
 FIRST_BENCH_BUILD := a first make bench takes about 14 min on 2 idle cores, 28 min measured on 2 busy ones (21 CPU-minutes)
 BENCH_ARGS ?=
-CRITERION_ARGS ?=
 
 .PHONY: bench
 bench: policy.wasm | wasm-target
@@ -79,11 +78,6 @@ bench: policy.wasm | wasm-target
 	  "optimized, not shared with make run/make test): $(FIRST_BENCH_BUILD); later runs start at once" >&2
 	cargo run --profile bench-native -p sidecar-bench --bin sidecar-bench -- \
 	  --policy policy.wasm --floor $(FLOOR_MODULE) $(BENCH_ARGS)
-
-# `make bench-core`: criterion benches of the native core (image matching, evaluate on 300/3000 containers).
-.PHONY: bench-core
-bench-core:
-	cargo bench --profile bench-native -p sidecar-bench --features criterion --bench core -- $(CRITERION_ARGS)
 
 # `make bench-server`: what users see, in the real policy-server (2 workers) with `checkNodes`, against a loopback
 # Kubernetes API of BENCH_SERVER_NODES realistic Nodes: requests/s, p50 and p99 under hey's load (8 connections,
