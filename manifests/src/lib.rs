@@ -35,6 +35,7 @@ mod evaluate;
 mod file;
 pub mod policy;
 pub mod settings;
+mod simple;
 mod spans;
 mod text;
 

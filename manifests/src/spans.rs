@@ -124,6 +124,15 @@ pub(crate) struct Documents {
 /// integers, floats, else strings); aliases take their anchor's value; a key that is not a scalar is refused, as
 /// Kubernetes refuses it (it is what `{{ ... }}` of an unrendered Helm template reads as).
 pub(crate) fn read(lines: &Lines) -> Result<Documents, SpanError> {
+    // Most manifests are in the simple form, read without the parser's events (the same values and spans).
+    if let Some(documents) = crate::simple::read(lines) {
+        return Ok(documents);
+    }
+    read_events(lines)
+}
+
+/// [`read`], by saphyr-parser's events, whatever the YAML.
+pub(crate) fn read_events(lines: &Lines) -> Result<Documents, SpanError> {
     let mut events = Events {
         parser: Parser::new_from_str(lines.text()),
         lines,
@@ -242,15 +251,8 @@ impl<'a> Events<'a, '_> {
                         return Ok((node, self.anchored(anchor, Value::Object(map))));
                     }
                     let (key_node, key) = self.node(event, span)?;
-                    let key = match key {
-                        Value::String(key) => key,
-                        Value::Null => "null".to_owned(),
-                        Value::Bool(_) | Value::Number(_) => key.to_string(),
-                        Value::Array(_) | Value::Object(_) => {
-                            return Err(
-                                self.error("a key that is a list or a mapping: not a Kubernetes manifest", span)
-                            );
-                        }
+                    let Some(key) = key_string(key) else {
+                        return Err(self.error("a key that is a list or a mapping: not a Kubernetes manifest", span));
                     };
                     let (event, span) = self.next()?;
                     let (value_node, value) = self.node(event, span)?;
@@ -281,9 +283,19 @@ impl<'a> Events<'a, '_> {
     }
 }
 
+/// A mapping key as the text of a JSON key; `None` for a list or a mapping.
+pub(crate) fn key_string(key: Value) -> Option<String> {
+    match key {
+        Value::String(key) => Some(key),
+        Value::Null => Some("null".to_owned()),
+        Value::Bool(_) | Value::Number(_) => Some(key.to_string()),
+        Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
 /// A plain scalar by the YAML 1.2 core schema: null, booleans, integers (decimal, `0o` octal, `0x` hexadecimal),
 /// floats, else a string.
-fn plain_scalar(text: &str) -> Value {
+pub(crate) fn plain_scalar(text: &str) -> Value {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
