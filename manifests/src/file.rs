@@ -61,10 +61,11 @@ pub(crate) fn looks_like_json(text: &str) -> bool {
 impl<'a> Manifests<'a> {
     /// Reads every document of `text` (YAML, several documents split by `---`, or JSON).
     ///
-    /// YAML is read once, by saphyr-parser, for values and positions together. What it refuses is read by libyaml
-    /// (serde_norway) if libyaml can, with positions unknown (findings then point at the first line of their
-    /// document, and the file is not edited); what both refuse is reported with libyaml's words. JSON is read by
-    /// serde_json, and its positions only when a finding or an edit needs them.
+    /// YAML is read once for values and positions together: by the simple reader (`simple`) when it is in the
+    /// form most manifests are written in, else by saphyr-parser, with the same result. What saphyr-parser refuses
+    /// is read by libyaml (serde_norway) if libyaml can, with positions unknown (findings then point at the first
+    /// line of their document, and the file is not edited); what both refuse is reported with libyaml's words.
+    /// JSON is read by serde_json, and its positions only when a finding or an edit needs them.
     pub fn parse(text: &'a str) -> Result<Self, ReadError> {
         let lines = Lines::new(text);
         let nodes = OnceCell::new();
