@@ -32,7 +32,7 @@ use crate::workload::PodSpecPath;
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct AdmissionRequest {
-    kind: OwnedKind,
+    kind: owned::GroupVersionKind,
     #[serde(default)]
     sub_resource: Option<String>,
     operation: Operation,
@@ -42,11 +42,15 @@ struct AdmissionRequest {
     old_object: Value,
 }
 
-#[derive(Deserialize)]
-struct OwnedKind {
-    #[serde(default)]
-    group: String,
-    kind: String,
+/// The kind owned: named as the byte-level path's `GroupVersionKind`, since serde's messages name the type, so that
+/// both word a malformed `kind` alike.
+mod owned {
+    #[derive(serde::Deserialize)]
+    pub(super) struct GroupVersionKind {
+        #[serde(default)]
+        pub(super) group: String,
+        pub(super) kind: String,
+    }
 }
 
 #[derive(Deserialize)]
@@ -179,18 +183,32 @@ fn response(verdict: Verdict) -> Vec<u8> {
 /// `f64`, anywhere in the request, while the byte-level path skips what it does not read without such limits (and
 /// without recursion: it never overflows its stack). An API server never sends either in a pod-carrying object (it
 /// prunes unknown fields, and the pod spec is 15 levels deep), so the oracle's rejection of such a request as
-/// malformed is not required of the byte-level path.
+/// malformed is not required of the byte-level path. Another is a payload that is not UTF-8: the tree finds the
+/// bad bytes where it reads them, the byte-level path checks the whole payload first; both refuse it as malformed,
+/// and only their words may differ.
 pub fn same_answer(bytes_path: &[u8], oracle: &[u8]) -> Result<(), String> {
     if bytes_path == oracle {
         return Ok(());
     }
-    let limit_of_the_tree = serde_json::from_slice::<ValidationResponse>(oracle).is_ok_and(|response| {
-        response.message.is_some_and(|message| {
-            message.starts_with("malformed admission request: ")
-                && (message.contains("recursion limit exceeded") || message.contains("number out of range"))
-        })
-    });
+    let message = |answer: &[u8]| {
+        serde_json::from_slice::<ValidationResponse>(answer)
+            .ok()
+            .filter(|response| !response.accepted)
+            .and_then(|response| response.message)
+            .and_then(|message| message.strip_prefix("malformed admission request: ").map(str::to_owned))
+    };
+    let limit_of_the_tree = message(oracle)
+        .is_some_and(|message| message.contains("recursion limit exceeded") || message.contains("number out of range"));
     if limit_of_the_tree {
+        return Ok(());
+    }
+    // Bytes that are not UTF-8: both refuse the payload as malformed, each naming the first fault it met.
+    let not_text = |message: &String| {
+        message.contains("invalid unicode code point") || message.starts_with("the payload is not UTF-8 text")
+    };
+    if let (Some(bytes_path), Some(oracle)) = (message(bytes_path), message(oracle))
+        && (not_text(&bytes_path) || not_text(&oracle))
+    {
         return Ok(());
     }
     let canonical = serde_json::from_slice::<ValidationResponse>(bytes_path)
