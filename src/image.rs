@@ -220,7 +220,10 @@ fn validate_digest(digest: &str) -> Result<&str, ReferenceError> {
     let encoded_ok = if algorithm == "sha256" {
         encoded.len() == 64 && encoded.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
     } else {
-        !encoded.is_empty() && encoded.chars().all(|c| c.is_ascii_alphanumeric() || "=_-".contains(c))
+        !encoded.is_empty()
+            && encoded
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '=' | '_' | '-'))
     };
     if algorithm_ok && encoded_ok {
         Ok(digest)

@@ -40,6 +40,20 @@ pub mod oracle;
 #[cfg(test)]
 mod test_messages;
 
+/// `haystack` split around the first (or with `last`, the last) occurrence of `needle`, by a plain window scan:
+/// `str::split_once` with a `&str` pattern links the Two-Way searcher, about 2.5 KB of the module, for the few short
+/// messages the policy looks into.
+pub(crate) fn split_around<'a>(haystack: &'a str, needle: &str, last: bool) -> Option<(&'a str, &'a str)> {
+    let mut windows = haystack.as_bytes().windows(needle.len().max(1));
+    let matches = |window: &[u8]| window == needle.as_bytes();
+    let at = if last {
+        windows.rposition(matches)
+    } else {
+        windows.position(matches)
+    }?;
+    Some((haystack.get(..at)?, haystack.get(at + needle.len()..)?))
+}
+
 pub use admission::{AdmissionRequest, OFFLINE, Operation, evaluate};
 pub use nodes::{Kubelet, LookupError, Node, NodeLookup, NodeQuery};
 pub use settings::{Placement, Policy, Settings, SettingsError};

@@ -117,8 +117,7 @@ fn version_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Str
         }
         fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<String, E> {
             Err(E::custom(format!(
-                "expected a string such as \"1.30\", found the number {number}: write the version in quotes \
-                 (\"1.30\"), as YAML reads an unquoted 1.30 as the number 1.3"
+                "expected a string such as \"1.30\", found the number {number}: {UNQUOTED_VERSION}"
             )))
         }
         fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<String, E> {
@@ -130,6 +129,23 @@ fn version_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Str
     }
     deserializer.deserialize_any(VersionVisitor)
 }
+
+/// [`version_text`] on the raw text, which it quotes as written: no float is formatted, which keeps Rust's float
+/// printing (about 14 KB) out of the module.
+fn version(key: &str, raw: &RawValue) -> Result<String, SettingsError> {
+    let text = raw.get();
+    if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+        return Err(SettingsError::Unreadable {
+            key: Some(key.to_owned()),
+            message: format!("{key}: expected a string such as \"1.30\", found the number {text}: {UNQUOTED_VERSION}"),
+        });
+    }
+    read(raw).map_err(|error| SettingsError::unreadable(Some(key.to_owned()), &error))
+}
+
+/// What to do about an unquoted version.
+const UNQUOTED_VERSION: &str =
+    "write the version in quotes (\"1.30\"), as YAML reads an unquoted 1.30 as the number 1.3";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -279,7 +295,7 @@ fn reword(key: Option<&str>, text: &str) -> String {
         None => problem,
     };
     if let Some(rest) = text.strip_prefix("invalid type: ")
-        && let Some((found, expected)) = rest.rsplit_once(", expected ")
+        && let Some((found, expected)) = crate::split_around(rest, ", expected ", true)
     {
         let found = match found.split_once(' ') {
             Some(("string", text)) => format!("the string {text}"),
@@ -295,7 +311,7 @@ fn reword(key: Option<&str>, text: &str) -> String {
         return at(format!("expected {expected}, found {found}"));
     }
     if let Some(rest) = text.strip_prefix("unknown variant `")
-        && let Some((value, expected)) = rest.split_once("`, expected ")
+        && let Some((value, expected)) = crate::split_around(rest, "`, expected ", false)
     {
         return at(format!(
             "unknown value '{value}', expected {}",
@@ -346,10 +362,7 @@ impl Settings {
                 "mutate" => settings.mutate = read(raw).map_err(value)?,
                 "placement" => settings.placement = read(raw).map_err(value)?,
                 "checkNodes" => settings.check_nodes = read(raw).map_err(value)?,
-                "minimumKubeletVersion" => {
-                    let mut reader = serde_json::Deserializer::from_slice(raw.get().as_bytes());
-                    settings.minimum_kubelet_version = version_text(&mut reader).map_err(value)?;
-                }
+                "minimumKubeletVersion" => settings.minimum_kubelet_version = version(key, raw)?,
                 "mutateTemplates" => settings.mutate_templates = read(raw).map_err(value)?,
                 unknown => {
                     return Err(SettingsError::Unreadable {
