@@ -302,7 +302,7 @@ browser-tests-run: need-chromium web-dist
 # assertions, the properties) is on in every build; FUZZ_SANITIZER=address brings ASan back. FUZZ_ARGS passes
 # libFuzzer flags (-jobs=2, -max_len=...).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= decision decision_json differential image image_parts
+FUZZ_TARGETS ?= decision decision_json differential image image_parts node_list
 FUZZ_SANITIZER ?= none
 FUZZ_ARGS ?=
 

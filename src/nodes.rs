@@ -13,9 +13,11 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use thiserror::Error;
+
+#[cfg(any(test, feature = "oracle"))]
+pub mod reference;
+mod scan;
 
 /// The first Kubernetes minor with native sidecars on by default (beta); GA is 1.33.
 pub const NATIVE_SIDECARS_SINCE: KubeletVersion = KubeletVersion { major: 1, minor: 29 };
@@ -219,7 +221,8 @@ pub fn lookup_error(message: &str) -> String {
 /// policy-server) says `Cannot find v1/Node named 'NAME' inside of namespace 'None'`; the API server's own 404
 /// reads `nodes "NAME" not found`.
 pub fn is_not_found(message: &str) -> bool {
-    (message.starts_with("Cannot find ") && message.contains(" named '")) || message.contains("\" not found")
+    let has = |needle| crate::split_around(message, needle, false).is_some();
+    (message.starts_with("Cannot find ") && has(" named '")) || has("\" not found")
 }
 
 /// A failed host call for `query`, as the policy reads it: a Node that does not exist (for a get), or a refusal in
@@ -273,16 +276,17 @@ pub fn readiness(answer: NodeLookup, query: NodeQuery<'_>, minimum: KubeletVersi
         }
         Err(error) => return Err(NotReady::LookupFailed(error)),
     };
-    let unreadable = |kind: &str, error: serde_json::Error| {
-        NotReady::LookupFailed(LookupError::Unreadable(format!("unreadable {kind}: {error}")))
+    let unreadable = |kind: &str, scan::Malformed { at }| {
+        let near = json.get(at..json.len().min(at + 24)).unwrap_or_default();
+        NotReady::LookupFailed(LookupError::Unreadable(format!(
+            "unreadable {kind}: invalid at byte {at} of {}, near `{}`",
+            json.len(),
+            String::from_utf8_lossy(near)
+        )))
     };
     match query {
         NodeQuery::All => {
-            let mut reader = serde_json::Deserializer::from_slice(&json);
-            let tally = NodeListSeed { minimum }
-                .deserialize(&mut reader)
-                .and_then(|tally| reader.end().map(|()| tally))
-                .map_err(|error| unreadable("NodeList", error))?;
+            let tally = scan::node_list(&json, minimum).map_err(|at| unreadable("NodeList", at))?;
             match (tally.oldest, tally.not_ready) {
                 (_, 1..) => Err(NotReady::OldKubelets {
                     more: tally.not_ready - tally.named.len(),
@@ -293,7 +297,7 @@ pub fn readiness(answer: NodeLookup, query: NodeQuery<'_>, minimum: KubeletVersi
             }
         }
         NodeQuery::Named(name) => {
-            let node: NodeItem<'_> = serde_json::from_slice(&json).map_err(|error| unreadable("Node", error))?;
+            let node = scan::node(&json).map_err(|at| unreadable("Node", at))?;
             if *node.name != *name.as_bytes() {
                 return Err(NotReady::PinnedNodeUnknown(name.to_owned()));
             }
@@ -307,7 +311,7 @@ pub fn readiness(answer: NodeLookup, query: NodeQuery<'_>, minimum: KubeletVersi
 
 /// The nodes of a NodeList as the decision needs them, tallied as they are read: a ready node is neither copied
 /// nor kept, so a 5,000-node answer costs one pass over its bytes.
-#[derive(Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 struct Tally {
     /// How many nodes are not ready.
     not_ready: usize,
@@ -318,9 +322,17 @@ struct Tally {
 }
 
 impl Tally {
-    /// A ready node costs a comparison; only a node that is not ready is copied, for the warning.
+    /// A ready node costs a comparison; only a node that is not ready is copied, for the warning. (The scanner
+    /// reads versions through a memo and calls [`Tally::count_as`].)
+    #[cfg(any(test, feature = "oracle"))]
     fn count(&mut self, node: NodeItem<'_>, minimum: KubeletVersion) {
-        match node.version() {
+        let version = node.version();
+        self.count_as(node, version, minimum);
+    }
+
+    /// [`Tally::count`] with the node's version already read.
+    fn count_as(&mut self, node: NodeItem<'_>, version: Option<KubeletVersion>, minimum: KubeletVersion) {
+        match version {
             Some(version) if version >= minimum => {
                 self.oldest = Some(self.oldest.map_or(version, |oldest| oldest.min(version)));
             }
@@ -334,76 +346,10 @@ impl Tally {
     }
 }
 
-/// A `NodeList` read with the minimum in hand: `items` is tallied, every other key skipped unread.
-struct NodeListSeed {
-    minimum: KubeletVersion,
-}
-
-impl<'de> DeserializeSeed<'de> for NodeListSeed {
-    type Value = Tally;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Tally, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for NodeListSeed {
-    type Value = Tally;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a NodeList")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tally, A::Error> {
-        let mut tally = Tally::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if key == "items" {
-                tally = map.next_value_seed(ItemsSeed { minimum: self.minimum })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(tally)
-    }
-}
-
-/// `items`: a list of Nodes, or `null` (Go encodes an empty list as readily as `null`).
-struct ItemsSeed {
-    minimum: KubeletVersion,
-}
-
-impl<'de> DeserializeSeed<'de> for ItemsSeed {
-    type Value = Tally;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Tally, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ItemsSeed {
-    type Value = Tally;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a sequence")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Tally, E> {
-        Ok(Tally::default())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Tally, A::Error> {
-        let mut tally = Tally::default();
-        while let Some(node) = seq.next_element::<NodeItem<'de>>()? {
-            tally.count(node, self.minimum);
-        }
-        Ok(tally)
-    }
-}
-
 /// One Node: its name and kubelet version as the answer wrote them. Keys and values are read as bytes, so that the
 /// thousands of keys of a large NodeList are compared without each being checked as UTF-8 first; only the version
 /// of a node, and the name of a node that is not ready, are read as text.
-#[derive(Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 struct NodeItem<'a> {
     name: Cow<'a, [u8]>,
     kubelet_version: Cow<'a, [u8]>,
@@ -421,115 +367,6 @@ impl NodeItem<'_> {
             name: String::from_utf8_lossy(&self.name).into_owned(),
             kubelet: Kubelet::read(&String::from_utf8_lossy(&self.kubelet_version)),
         }
-    }
-}
-
-/// A JSON string (or object key) as its bytes, unescaped.
-struct Bytes<'a>(Cow<'a, [u8]>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Bytes<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct BytesVisitor<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for BytesVisitor<'a> {
-            type Value = Bytes<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_bytes<E: de::Error>(self, bytes: &'de [u8]) -> Result<Bytes<'a>, E> {
-                Ok(Bytes(Cow::Borrowed(bytes)))
-            }
-            fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<Bytes<'a>, E> {
-                Ok(Bytes(Cow::Owned(bytes.to_vec())))
-            }
-            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Bytes<'a>, E> {
-                Ok(Bytes(Cow::Borrowed(text.as_bytes())))
-            }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Bytes<'a>, E> {
-                Ok(Bytes(Cow::Owned(text.as_bytes().to_vec())))
-            }
-        }
-        deserializer.deserialize_bytes(BytesVisitor(std::marker::PhantomData))
-    }
-}
-
-/// Reads an object's keys as bytes, handing `field` the ones it wants; every other value is skipped unread.
-fn read_fields<'de, A: MapAccess<'de>>(
-    mut map: A,
-    mut field: impl FnMut(&[u8], &mut A) -> Result<bool, A::Error>,
-) -> Result<(), A::Error> {
-    while let Some(Bytes(key)) = map.next_key::<Bytes<'de>>()? {
-        if !field(&key, &mut map)? {
-            map.next_value::<IgnoredAny>()?;
-        }
-    }
-    Ok(())
-}
-
-/// Which field of a Node a reader is after: `metadata.name` or `status.nodeInfo.kubeletVersion`.
-#[derive(Clone, Copy)]
-enum Path {
-    Item,
-    Metadata,
-    Status,
-    NodeInfo,
-}
-
-/// Reads one level of a Node into `node`.
-struct Level<'n, 'a> {
-    path: Path,
-    node: &'n mut NodeItem<'a>,
-}
-
-impl<'de: 'a, 'a> DeserializeSeed<'de> for Level<'_, 'a> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de: 'a, 'a> Visitor<'de> for Level<'_, 'a> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        let Level { path, node } = self;
-        read_fields(map, |key, map| {
-            let next = match (path, key) {
-                (Path::Item, b"metadata") => Path::Metadata,
-                (Path::Item, b"status") => Path::Status,
-                (Path::Status, b"nodeInfo") => Path::NodeInfo,
-                (Path::Metadata, b"name") => {
-                    node.name = map.next_value::<Bytes<'a>>()?.0;
-                    return Ok(true);
-                }
-                (Path::NodeInfo, b"kubeletVersion") => {
-                    node.kubelet_version = map.next_value::<Bytes<'a>>()?.0;
-                    return Ok(true);
-                }
-                _ => return Ok(false),
-            };
-            map.next_value_seed(Level {
-                path: next,
-                node: &mut *node,
-            })?;
-            Ok(true)
-        })
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for NodeItem<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut node = NodeItem::default();
-        Level {
-            path: Path::Item,
-            node: &mut node,
-        }
-        .deserialize(deserializer)?;
-        Ok(node)
     }
 }
 
@@ -758,7 +595,7 @@ mod tests {
     #[case::pinned_node_unknown(Err(LookupError::NotFound), NodeQuery::Named("gone"), "reason_pinned_unknown", &[("node", "gone")])]
     #[case::no_nodes(listed(&[]), NodeQuery::All, "reason_no_nodes", &[])]
     #[case::denied(Err(LookupError::Denied("Policy has not been granted access to Kubernetes v1/Node resources".into())), NodeQuery::All, "reason_lookup_failed", &[("error", "Policy has not been granted access to Kubernetes v1/Node resources")])]
-    #[case::unreadable(Ok(b"oops".to_vec()), NodeQuery::All, "reason_unreadable", &[("error", "unreadable NodeList: expected value at line 1 column 1")])]
+    #[case::unreadable(Ok(b"oops".to_vec()), NodeQuery::All, "reason_unreadable", &[("error", "unreadable NodeList: invalid at byte 0 of 4, near `oops`")])]
     fn reasons(
         #[case] answer: NodeLookup,
         #[case] query: NodeQuery<'_>,

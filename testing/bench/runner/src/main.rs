@@ -5,7 +5,8 @@
 //! itself (`policy_host::policy_wasm`, [`sidecar_bench::floor_wasm`]).
 //!
 //! `sidecar-bench --profile CASE --policy PATH --sizes N [--seconds S]` runs one case (validate, reject, mutate) on
-//! one module in a loop, in an engine that writes a perf map, for `perf record` (see BENCHMARKS.md).
+//! one module in a loop, in an engine that writes a perf map, for `perf record` (see BENCHMARKS.md); `--profile
+//! nodes` the conversion whose Node lookup the host answers with 5,000 nodes.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,7 +15,7 @@ use sidecar_bench::payload::{SIZES, Variant};
 use sidecar_bench::{Config, Error, floor_wasm, profile, report, run};
 
 const USAGE: &str = "usage: sidecar-bench [--policy PATH] [--floor PATH] [--quick] [--sizes 3,30,300,3000] \
-                     [--iterations N]\n       sidecar-bench --profile validate|reject|mutate [--policy PATH] \
+                     [--iterations N]\n       sidecar-bench --profile validate|reject|mutate|nodes [--policy PATH] \
                      [--sizes N] [--seconds S]";
 
 /// What the command line asks for; a missing module is built.
@@ -24,8 +25,16 @@ struct Args {
     sizes: Vec<usize>,
     quick: bool,
     iterations: Option<usize>,
-    profile: Option<Variant>,
+    profile: Option<Profiled>,
     seconds: f64,
+}
+
+/// What `--profile` runs in a loop.
+#[derive(Clone, Copy)]
+enum Profiled {
+    Case(Variant),
+    /// The conversion with a 5,000-node lookup.
+    Nodes,
 }
 
 fn main() -> ExitCode {
@@ -50,7 +59,17 @@ fn execute(args: Args) -> Result<(), Error> {
         Some(path) => path,
         None => policy_host::policy_wasm()?,
     };
-    if let Some(variant) = args.profile {
+    if let Some(Profiled::Nodes) = args.profile {
+        let wasm = std::fs::read(&policy).map_err(|e| format!("cannot read {}: {e}", policy.display()))?;
+        let stats = sidecar_bench::nodes::profile(&wasm, args.seconds)?;
+        println!(
+            "conversion with a 5,000-node lookup: {} calls, median {}",
+            stats.samples,
+            report::duration(stats.median)
+        );
+        return Ok(());
+    }
+    if let Some(Profiled::Case(variant)) = args.profile {
         let containers = args.sizes[0];
         let wasm = std::fs::read(&policy).map_err(|e| format!("cannot read {}: {e}", policy.display()))?;
         let (stats, wrong_answer) = profile(&wasm, variant, containers, args.seconds)?;
@@ -99,8 +118,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--quick" => config.quick = true,
             "--profile" => {
                 let name = value()?;
-                let variant = Variant::ALL.into_iter().find(|v| v.name() == name);
-                config.profile = Some(variant.ok_or_else(|| format!("--profile: unknown case '{name}'"))?);
+                let variant = Variant::ALL.into_iter().find(|v| v.name() == name).map(Profiled::Case);
+                let profiled = variant.or((name == "nodes").then_some(Profiled::Nodes));
+                config.profile = Some(profiled.ok_or_else(|| format!("--profile: unknown case '{name}'"))?);
             }
             "--seconds" => {
                 let s = value()?;

@@ -8,23 +8,26 @@
 //! - [`decision::differential`]: any payload bytes answered alike by the byte-level path and the oracle.
 //! - [`image::structured`] and [`image::raw`]: image references and patterns never panic, and agree with each
 //!   other (normalization, self-matching, globs, registry boundaries).
+//! - [`nodes::node_list`]: the hand-written pass over a NodeList reads what serde reads, whenever it answers.
 //!
 //! The libFuzzer targets in `testing/fuzz/fuzz_targets/` are one line each around these; `tests/regressions.rs` replays every
 //! input kept in `testing/fuzz/regressions/<target>/` with plain `cargo test`.
 
 pub mod decision;
 pub mod image;
+pub mod nodes;
 
 /// A fuzz target: the bytes libFuzzer generated, checked; panics on a failed property.
 pub type Target = fn(&[u8]);
 
 /// Every fuzz target by name, as `testing/fuzz/fuzz_targets/<name>.rs` and `testing/fuzz/regressions/<name>/` spell it.
-pub const TARGETS: [(&str, Target); 5] = [
+pub const TARGETS: [(&str, Target); 6] = [
     ("decision", decision::structured),
     ("decision_json", decision::json),
     ("differential", decision::differential),
     ("image", image::raw),
     ("image_parts", image::structured),
+    ("node_list", nodes::node_list),
 ];
 
 /// Picks one entry of `vocabulary`, or (with probability 1 in `custom_one_in`) an arbitrary string: the vocabulary

@@ -108,6 +108,11 @@ fn image_parts_regressions() {
     replay("image_parts", target("image_parts"));
 }
 
+#[test]
+fn node_list_regressions() {
+    replay("node_list", target("node_list"));
+}
+
 /// The libFuzzer targets, the replayed targets and the regression folders name the same targets, and every known
 /// failure names an input that exists.
 #[test]

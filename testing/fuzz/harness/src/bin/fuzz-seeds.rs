@@ -113,7 +113,38 @@ fn main() {
         );
         written += 1;
     }
+
+    let lists = root.join("node_list");
+    for (index, list) in node_lists().iter().enumerate() {
+        write(&lists.join(format!("seed-{index:02}.json")), list.as_bytes());
+        written += 1;
+    }
     println!("fuzz-seeds: {written} seeds under {}", root.display());
+}
+
+/// NodeLists as policy-server sends them (whole metadata whatever the masks: labels, annotations with escapes and
+/// UTF-8, numbers of every form), compact and pretty-printed, and the trimmed ones of the session files.
+fn node_lists() -> Vec<String> {
+    let full = json!({
+        "metadata": {"name": "ip-10-0-1-7.eu-west-1.compute.internal", "uid": "1b6e", "resourceVersion": "48213",
+                     "labels": {"kubernetes.io/arch": "amd64", "topology.kubernetes.io/zone": "eu-west-1a"},
+                     "annotations": {"csi.volume.kubernetes.io/nodeid": "{\"ebs.csi.aws.com\":\"i-0a1b\"}",
+                                     "note": "café \u{1}\t\n"}},
+        "status": {"capacity": {"cpu": "2", "pods": 110}, "allocatable": {"ratio": -1.5e-3, "big": 1.0e300},
+                   "nodeInfo": {"kubeletVersion": "v1.28.9-eks-036c24b"}, "images": null, "ok": true}
+    });
+    let ready = node_list(&["v1.30.4", "v1.33.1+k3s1"]);
+    let old = node_list(&["v1.30.4", "v1.28.5-eks-4f1a2b", "garbage", ""]);
+    let with_full = json!({"apiVersion": "v1", "kind": "NodeList", "metadata": {"resourceVersion": "1"},
+                           "items": [full.clone(), ready["items"][0].clone(), full]});
+    let mut lists: Vec<String> = [&ready, &old, &with_full].iter().map(|list| list.to_string()).collect();
+    lists.extend(
+        [&ready, &with_full]
+            .iter()
+            .filter_map(|list| serde_json::to_string_pretty(list).ok()),
+    );
+    lists.push(r#"{"kind":"NodeList","items":null}"#.to_owned());
+    lists
 }
 
 /// The request with pod-level resources on its Pod: an app of 500m, its containers of 250m each, a one-shot init

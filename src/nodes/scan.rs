@@ -1,0 +1,785 @@
+//! The host's answer about Nodes read in one forward pass over its bytes: the JSON validated, the two fields the
+//! decision needs taken where they stand, every other value skipped.
+//!
+//! Why hand-written rather than serde: the NodeList is the one input whose size grows with the cluster, and
+//! policy-server sends every node's metadata (labels, annotations) whatever the field masks say. Read through
+//! serde_json (already lean: keys as bytes, every other value `IgnoredAny`), a 5,000-node answer cost 3.2 ms in
+//! the guest, three times serde's own skipping; this pass costs what BENCHMARKS.md shows (`make bench`). It is also
+//! smaller: no closure or visitor is instantiated per level, and skipping needs no recursion.
+//!
+//! It reads exactly what serde reads. The serde reading it replaced is kept as the reference (`reference.rs`, tests
+//! and the `oracle` feature only): the unit tests and the fuzz target `node_list` check that both accept the same
+//! answers and tally them alike.
+
+use std::borrow::Cow;
+
+use super::{KubeletVersion, NodeItem, Tally};
+
+/// Where an answer stopped being what it should be: a byte offset, quoted in the warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Malformed {
+    pub(super) at: usize,
+}
+
+type Step<T> = Result<T, Malformed>;
+
+/// Tallies a `NodeList`'s `items` (every other key is skipped).
+pub(super) fn node_list(json: &[u8], minimum: KubeletVersion) -> Step<Tally> {
+    let mut scan = Scanner { bytes: json, at: 0 };
+    let mut tally = Tally::default();
+    let mut versions = Versions::default();
+    scan.open(b'{')?;
+    let mut first = true;
+    while let Some(key) = scan.key(&mut first, Text::Checked, &[b"items"])? {
+        if key == Some(0) {
+            tally = scan.items(minimum, &mut versions)?;
+        } else {
+            scan.skip_value()?;
+        }
+    }
+    scan.end()?;
+    Ok(tally)
+}
+
+/// One `Node` (the answer to `get_resource`).
+pub(super) fn node(json: &[u8]) -> Step<NodeItem<'_>> {
+    let mut scan = Scanner { bytes: json, at: 0 };
+    let node = scan.node()?;
+    scan.end()?;
+    Ok(node)
+}
+
+struct Scanner<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+/// How a string that is read is held to JSON, as serde holds it: the NodeList's own keys are read as text (valid
+/// UTF-8, no control character, surrogates paired), a Node's keys and the two values as bytes (anything goes; a
+/// lone surrogate escape becomes its WTF-8 bytes).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Text {
+    Checked,
+    Bytes,
+}
+
+// The small steps are inlined by hand: the release profile optimizes for size, and a call per byte of structure
+// was a quarter of the pass in the guest.
+impl<'a> Scanner<'a> {
+    fn fault(&self) -> Malformed {
+        Malformed { at: self.at }
+    }
+
+    /// The next byte that is not whitespace, not consumed.
+    #[inline(always)]
+    fn next(&mut self) -> Step<u8> {
+        loop {
+            match self.bytes.get(self.at) {
+                Some(b' ' | b'\n' | b'\t' | b'\r') => self.at += 1,
+                Some(&byte) => return Ok(byte),
+                None => return Err(self.fault()),
+            }
+        }
+    }
+
+    /// Consumes `byte` after optional whitespace.
+    #[inline(always)]
+    fn eat(&mut self, byte: u8) -> Step<()> {
+        if self.next()? != byte {
+            return Err(self.fault());
+        }
+        self.at += 1;
+        Ok(())
+    }
+
+    /// Only whitespace is left.
+    fn end(&mut self) -> Step<()> {
+        match self.next() {
+            Err(_) => Ok(()),
+            Ok(_) => Err(self.fault()),
+        }
+    }
+
+    /// Consumes the `{` or `[` that opens a container. (The structure read is five levels deep at most, far from
+    /// serde's limit of 128; what is skipped has no limit, in serde either.)
+    fn open(&mut self, bracket: u8) -> Step<()> {
+        self.eat(bracket)
+    }
+
+    /// Whether the container being read has another member (its comma consumed) or closes (`close` consumed).
+    /// `first`: no member was read yet.
+    #[inline(always)]
+    fn more(&mut self, first: &mut bool, close: u8) -> Step<bool> {
+        let byte = self.next()?;
+        if byte == close {
+            self.at += 1;
+            return Ok(false);
+        }
+        if !std::mem::take(first) {
+            if byte != b',' {
+                return Err(self.fault());
+            }
+            self.at += 1;
+        }
+        Ok(true)
+    }
+
+    /// Which of `wanted` the next key of the object being read is (its colon consumed): `Some(None)` for another
+    /// key, `None` when the object closes. The key is compared where it is read, so that an escaped one is
+    /// decoded, compared and dropped at once and a plain one never copied.
+    #[inline(always)]
+    fn key(&mut self, first: &mut bool, text: Text, wanted: &[&[u8]]) -> Step<Option<Option<usize>>> {
+        if !self.more(first, b'}')? {
+            return Ok(None);
+        }
+        self.eat(b'"')?;
+        let which = match self.plain_string(text)? {
+            Some(plain) => which(plain, wanted),
+            None => which(&self.unusual_string(text)?, wanted),
+        };
+        self.eat(b':')?;
+        Ok(Some(which))
+    }
+
+    /// `items`: an array of Nodes, or `null`.
+    fn items(&mut self, minimum: KubeletVersion, versions: &mut Versions<'a>) -> Step<Tally> {
+        let mut tally = Tally::default();
+        if self.next()? == b'n' {
+            self.literal(b"null")?;
+            return Ok(tally);
+        }
+        self.open(b'[')?;
+        let mut first = true;
+        while self.more(&mut first, b']')? {
+            let node = self.node()?;
+            let version = versions.read(&node.kubelet_version);
+            tally.count_as(node, version, minimum);
+        }
+        Ok(tally)
+    }
+
+    /// One Node: `metadata.name` and `status.nodeInfo.kubeletVersion`, the last of each when a key repeats (as
+    /// serde keeps it).
+    fn node(&mut self) -> Step<NodeItem<'a>> {
+        let mut node = NodeItem::default();
+        self.open(b'{')?;
+        let mut first = true;
+        while let Some(key) = self.key(&mut first, Text::Bytes, &[b"metadata", b"status"])? {
+            match key {
+                Some(0) => self.string_at(&[b"name"], &mut node.name)?,
+                Some(_) => self.string_at(&[b"nodeInfo", b"kubeletVersion"], &mut node.kubelet_version)?,
+                None => self.skip_value()?,
+            }
+        }
+        Ok(node)
+    }
+
+    /// Reads an object, setting `found` to the string at `path` inside it, each time the path occurs.
+    fn string_at(&mut self, path: &[&[u8]], found: &mut Cow<'a, [u8]>) -> Step<()> {
+        let Some((wanted, rest)) = path.split_first() else {
+            return Err(self.fault());
+        };
+        self.open(b'{')?;
+        let mut first = true;
+        while let Some(key) = self.key(&mut first, Text::Bytes, &[wanted])? {
+            if key.is_none() {
+                self.skip_value()?;
+            } else if rest.is_empty() {
+                self.eat(b'"')?;
+                *found = self.string(Text::Bytes)?;
+            } else {
+                self.string_at(rest, found)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The rest of a string whose opening quote is consumed, unescaped: borrowed when it is written plainly.
+    fn string(&mut self, text: Text) -> Step<Cow<'a, [u8]>> {
+        Ok(match self.plain_string(text)? {
+            Some(plain) => Cow::Borrowed(plain),
+            None => Cow::Owned(self.unusual_string(text)?),
+        })
+    }
+
+    /// The rest of a string whose opening quote is consumed, when it is written plainly (no escape, no control
+    /// character); `None`, with nothing consumed, when it is not.
+    #[inline(always)]
+    fn plain_string(&mut self, text: Text) -> Step<Option<&'a [u8]>> {
+        let start = self.at;
+        let rest = self.bytes.get(start..).unwrap_or_default();
+        let length = plain_prefix(rest);
+        if rest.get(length) != Some(&b'"') {
+            return Ok(None);
+        }
+        let plain = rest.get(..length).unwrap_or_default();
+        if text == Text::Checked && std::str::from_utf8(plain).is_err() {
+            return Err(self.fault());
+        }
+        self.at = start + length + 1;
+        Ok(Some(plain))
+    }
+
+    /// A string with an escape or a control character, from after its opening quote, decoded as serde decodes
+    /// it.
+    #[cold]
+    fn unusual_string(&mut self, text: Text) -> Step<Vec<u8>> {
+        let start = self.at;
+        let mut decoded = Vec::new();
+        loop {
+            let byte = *self.bytes.get(self.at).ok_or(self.fault())?;
+            self.at += 1;
+            match byte {
+                b'"' => break,
+                b'\\' => self.escape(text, &mut decoded)?,
+                0..0x20 if text == Text::Checked => return Err(self.fault()),
+                _ => decoded.push(byte),
+            }
+        }
+        if text == Text::Checked && std::str::from_utf8(&decoded).is_err() {
+            return Err(Malformed { at: start });
+        }
+        Ok(decoded)
+    }
+
+    /// One escape after its backslash, its value appended to `decoded`.
+    fn escape(&mut self, text: Text, decoded: &mut Vec<u8>) -> Step<()> {
+        let byte = *self.bytes.get(self.at).ok_or(self.fault())?;
+        self.at += 1;
+        let simple = match byte {
+            b'"' | b'\\' | b'/' => byte,
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => return self.unicode_escape(text, decoded),
+            _ => return Err(self.fault()),
+        };
+        decoded.push(simple);
+        Ok(())
+    }
+
+    /// `\uXXXX` after its `\u`: a surrogate pair joined; as text, a lone surrogate is refused; as bytes it is kept
+    /// as its WTF-8 encoding, and an escape that follows a lone leading surrogate is read on its own.
+    fn unicode_escape(&mut self, text: Text, decoded: &mut Vec<u8>) -> Step<()> {
+        let mut unit = self.hex4()?;
+        if text == Text::Checked && (0xDC00..=0xDFFF).contains(&unit) {
+            return Err(self.fault());
+        }
+        loop {
+            if !(0xD800..=0xDBFF).contains(&unit) {
+                push_wtf8(unit, decoded);
+                return Ok(());
+            }
+            let leading = unit;
+            if self.bytes.get(self.at..self.at + 2) != Some(b"\\u") {
+                if text == Text::Checked {
+                    return Err(self.fault());
+                }
+                push_wtf8(leading, decoded);
+                if self.bytes.get(self.at) == Some(&b'\\') {
+                    self.at += 1;
+                    return self.escape(text, decoded);
+                }
+                return Ok(());
+            }
+            self.at += 2;
+            unit = self.hex4()?;
+            if (0xDC00..=0xDFFF).contains(&unit) {
+                push_wtf8(0x10000 + ((leading - 0xD800) << 10) + (unit - 0xDC00), decoded);
+                return Ok(());
+            }
+            if text == Text::Checked {
+                return Err(self.fault());
+            }
+            push_wtf8(leading, decoded);
+        }
+    }
+
+    fn hex4(&mut self) -> Step<u32> {
+        let digits = self.bytes.get(self.at..self.at + 4).ok_or(self.fault())?;
+        let value = digits
+            .iter()
+            .try_fold(0, |value, &digit| Some(value * 16 + char::from(digit).to_digit(16)?))
+            .ok_or(self.fault())?;
+        self.at += 4;
+        Ok(value)
+    }
+
+    fn eat_exactly(&mut self, word: &[u8]) -> Step<()> {
+        let end = self.at + word.len();
+        if self.bytes.get(self.at..end) != Some(word) {
+            return Err(self.fault());
+        }
+        self.at = end;
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Step<()> {
+        self.next()?;
+        self.eat_exactly(word)
+    }
+
+    /// Skips one value of any kind, validating it as serde does, without recursion and without a depth limit:
+    /// `open` keeps, one bit per container open here, whether it is an object (1) or an array (0).
+    fn skip_value(&mut self) -> Step<()> {
+        let mut open = Brackets::default();
+        loop {
+            // A value.
+            match self.next()? {
+                b'"' => {
+                    self.at += 1;
+                    self.skip_string()?;
+                }
+                bracket @ (b'{' | b'[') => {
+                    self.at += 1;
+                    let object = bracket == b'{';
+                    let close = if object { b'}' } else { b']' };
+                    if self.next()? != close {
+                        open.push(object);
+                        if object {
+                            self.member_key()?;
+                        }
+                        continue;
+                    }
+                    self.at += 1;
+                }
+                b't' => self.eat_exactly(b"true")?,
+                b'f' => self.eat_exactly(b"false")?,
+                b'n' => self.eat_exactly(b"null")?,
+                b'-' | b'0'..=b'9' => self.number()?,
+                _ => return Err(self.fault()),
+            }
+            // After a value: close what it ends, or go on to the next member.
+            loop {
+                let Some(object) = open.top() else {
+                    return Ok(());
+                };
+                match self.next()? {
+                    b',' => {
+                        self.at += 1;
+                        if object {
+                            self.member_key()?;
+                        }
+                        break;
+                    }
+                    b'}' if object => {}
+                    b']' if !object => {}
+                    _ => return Err(self.fault()),
+                }
+                self.at += 1;
+                open.pop();
+            }
+        }
+    }
+
+    /// A key being skipped and its colon.
+    fn member_key(&mut self) -> Step<()> {
+        self.eat(b'"')?;
+        self.skip_string()?;
+        self.eat(b':')
+    }
+
+    /// Skips a string whose opening quote is consumed; escapes are checked as serde checks skipped ones (four hex
+    /// digits after `\u`, whatever they encode).
+    fn skip_string(&mut self) -> Step<()> {
+        loop {
+            let rest = self.bytes.get(self.at..).unwrap_or_default();
+            let length = plain_prefix(rest);
+            self.at += length;
+            match rest.get(length) {
+                Some(b'"') => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.at += 1;
+                    match self.bytes.get(self.at) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.at += 1,
+                        Some(b'u') => {
+                            self.at += 1;
+                            self.hex4()?;
+                        }
+                        _ => return Err(self.fault()),
+                    }
+                }
+                _ => return Err(self.fault()),
+            }
+        }
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, the grammar serde holds a skipped number to.
+    fn number(&mut self) -> Step<()> {
+        if self.bytes.get(self.at) == Some(&b'-') {
+            self.at += 1;
+        }
+        match self.bytes.get(self.at) {
+            Some(b'0') => self.at += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(self.fault()),
+        }
+        if self.bytes.get(self.at) == Some(&b'.') {
+            self.at += 1;
+            self.some_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.bytes.get(self.at) {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.bytes.get(self.at) {
+                self.at += 1;
+            }
+            self.some_digits()?;
+        }
+        Ok(())
+    }
+
+    fn digits(&mut self) {
+        while self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+            self.at += 1;
+        }
+    }
+
+    fn some_digits(&mut self) -> Step<()> {
+        let start = self.at;
+        self.digits();
+        if self.at == start {
+            return Err(self.fault());
+        }
+        Ok(())
+    }
+}
+
+/// How many bytes of `bytes` come before the first `"`, `\` or control character (all of them when there is none),
+/// eight at a time: most of a NodeList is strings, and a byte-by-byte loop was a third of the pass.
+#[inline(always)]
+fn plain_prefix(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    // Flags every byte of `word` below `n` (n ≤ 128); only flags above the first true one can be spurious.
+    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGH;
+    let mut at = 0;
+    while let Some(Ok(chunk)) = bytes.get(at..at + 8).map(<[u8; 8]>::try_from) {
+        let word = u64::from_le_bytes(chunk);
+        let flags =
+            below(word ^ (ONES * u64::from(b'"')), 1) | below(word ^ (ONES * u64::from(b'\\')), 1) | below(word, 0x20);
+        if flags != 0 {
+            // The lowest flag is exact and, the bytes read little-endian, marks the first such byte.
+            return at + (flags.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let rest = bytes.get(at..).unwrap_or_default();
+    at + rest
+        .iter()
+        .position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20)
+        .unwrap_or(rest.len())
+}
+
+/// The last few kubelet versions read: a cluster runs a handful of versions over thousands of nodes, so most
+/// nodes cost a byte comparison instead of a parse.
+#[derive(Default)]
+struct Versions<'a> {
+    seen: [(&'a [u8], Option<KubeletVersion>); 4],
+    next: usize,
+}
+
+impl<'a> Versions<'a> {
+    #[expect(
+        clippy::ptr_arg,
+        reason = "only a borrowed version lives long enough to be remembered"
+    )]
+    fn read(&mut self, reported: &Cow<'a, [u8]>) -> Option<KubeletVersion> {
+        let Cow::Borrowed(reported) = *reported else {
+            return read_version(reported);
+        };
+        if let Some((_, version)) = self
+            .seen
+            .iter()
+            .find(|(seen, _)| same(seen, reported) && !seen.is_empty())
+        {
+            return *version;
+        }
+        let version = read_version(reported);
+        if let Some(slot) = self.seen.get_mut(self.next % 4) {
+            *slot = (reported, version);
+        }
+        self.next += 1;
+        version
+    }
+}
+
+fn read_version(reported: &[u8]) -> Option<KubeletVersion> {
+    std::str::from_utf8(reported)
+        .ok()
+        .and_then(KubeletVersion::parse_kubelet)
+}
+
+/// Which of `wanted` `key` is.
+#[inline(always)]
+fn which(key: &[u8], wanted: &[&[u8]]) -> Option<usize> {
+    for (index, name) in wanted.iter().enumerate() {
+        if same(key, name) {
+            return Some(index);
+        }
+    }
+    None
+}
+
+/// Whether two short strings (keys, kubelet versions) are equal, compared eight bytes at a time from both ends: a
+/// call to `memcmp` per key was a tenth of the pass in the guest.
+#[inline(always)]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let long = |bytes: &[u8], at: usize| bytes.get(at..at + 8).and_then(|chunk| <[u8; 8]>::try_from(chunk).ok());
+    let short = |bytes: &[u8], at: usize| bytes.get(at..at + 4).and_then(|chunk| <[u8; 4]>::try_from(chunk).ok());
+    match a.len() {
+        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..8 => short(a, 0) == short(b, 0) && short(a, a.len() - 4) == short(b, a.len() - 4),
+        8..=16 => long(a, 0) == long(b, 0) && long(a, a.len() - 8) == long(b, a.len() - 8),
+        _ => a == b,
+    }
+}
+
+/// Appends code point `unit` (a surrogate too) encoded as UTF-8 would encode it: WTF-8, as serde keeps a lone
+/// surrogate read as bytes.
+fn push_wtf8(unit: u32, decoded: &mut Vec<u8>) {
+    let continuation = |shift: u32| 0x80 | ((unit >> shift) & 0x3f) as u8;
+    match unit {
+        0..0x80 => decoded.push(unit as u8),
+        0x80..0x800 => decoded.extend([0xc0 | (unit >> 6) as u8, continuation(0)]),
+        0x800..0x10000 => decoded.extend([0xe0 | (unit >> 12) as u8, continuation(6), continuation(0)]),
+        _ => decoded.extend([
+            0xf0 | (unit >> 18) as u8,
+            continuation(12),
+            continuation(6),
+            continuation(0),
+        ]),
+    }
+}
+
+/// The kinds of the containers [`Scanner::skip_value`] has open, innermost last: 128 inline, more on the heap
+/// (serde has no limit on what it skips either).
+#[derive(Default)]
+struct Brackets {
+    /// Whether each of the last `inline` containers is an object, innermost in the lowest bit.
+    bits: u128,
+    inline: u32,
+    /// Full sets of 128 further out.
+    outer: Vec<u128>,
+}
+
+impl Brackets {
+    fn push(&mut self, object: bool) {
+        if self.inline == 128 {
+            self.outer.push(self.bits);
+            self.bits = 0;
+            self.inline = 0;
+        }
+        self.bits = self.bits << 1 | u128::from(object);
+        self.inline += 1;
+    }
+
+    /// Whether the innermost open container is an object; `None` when none is open.
+    fn top(&self) -> Option<bool> {
+        (self.inline > 0).then_some(self.bits & 1 == 1)
+    }
+
+    fn pop(&mut self) {
+        self.bits >>= 1;
+        self.inline -= 1;
+        if self.inline == 0
+            && let Some(bits) = self.outer.pop()
+        {
+            self.bits = bits;
+            self.inline = 128;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::reference::agrees;
+    use super::super::{NATIVE_SIDECARS_SINCE, Node};
+    use super::*;
+    use rstest::rstest;
+
+    /// A Node as policy-server sends it whatever the masks: the whole metadata, escapes and UTF-8 in annotations,
+    /// numbers of every form.
+    const REAL_NODE: &str = r#"{"metadata":{"name":"ip-10-0-1-7.eu-west-1.compute.internal","uid":"1b6e","resourceVersion":"48213","creationTimestamp":"2026-01-02T03:04:05Z","labels":{"kubernetes.io/arch":"amd64","node.kubernetes.io/instance-type":"m6i.large","topology.kubernetes.io/zone":"eu-west-1a"},"annotations":{"csi.volume.kubernetes.io/nodeid":"{\"ebs.csi.aws.com\":\"i-0a1b\"}","note":"caf\u00e9 ☕ \\ \/ \b\f\n\r\t \ud83d\ude00","alpha.kubernetes.io/provided-node-ip":"10.0.1.7"},"managedFields":[{"manager":"kubelet","operation":"Update","time":"2026-01-02T03:04:05Z","fieldsV1":{"f:status":{"f:allocatable":{".":{}}}}}]},"status":{"capacity":{"cpu":"2","pods":110},"conditions":[{"type":"Ready","status":"True","weight":-1.5e-3,"big":12345678901234567890123,"zero":0,"neg":-0.25E+2,"list":[[],{},[1,[2,{"a":[]}]]]}],"nodeInfo":{"kubeletVersion":"v1.28.9-eks-036c24b","osImage":"Bottlerocket"},"images":null,"ok":true,"off":false}}"#;
+
+    fn list_of(items: &str) -> String {
+        format!(r#"{{"apiVersion":"v1","kind":"NodeList","metadata":{{"resourceVersion":"1"}},"items":[{items}]}}"#)
+    }
+
+    fn first_old(json: &str) -> Option<Node> {
+        let tally = node_list(json.as_bytes(), NATIVE_SIDECARS_SINCE).expect("a NodeList");
+        tally.named.into_iter().next()
+    }
+
+    #[rstest]
+    #[case::realistic(list_of(&format!("{REAL_NODE},{REAL_NODE}")), Some(Node::new("ip-10-0-1-7.eu-west-1.compute.internal", "v1.28.9-eks-036c24b")))]
+    #[case::pretty_printed(" {\n  \"items\" : [ {\"metadata\" : {\"name\":\"a\"} , \"status\":{\"nodeInfo\":{\"kubeletVersion\":\"v1.28.1\"}}} ]\r\n}\t ".to_owned(), Some(Node::new("a", "v1.28.1")))]
+    #[case::ready(
+        list_of(r#"{"metadata":{"name":"a"},"status":{"nodeInfo":{"kubeletVersion":"v1.30.1"}}}"#),
+        None
+    )]
+    #[case::escaped_name(list_of(r#"{"metadata":{"name":"n\u0061me"}}"#), Some(Node::new("name", "")))]
+    #[case::escaped_keys(
+        list_of(r#"{"m\u0065tadata":{"n\u0061me":"a"},"status":{"nodeInfo":{"kubelet\u0056ersion":"v1.2"}}}"#),
+        Some(Node::new("a", "v1.2"))
+    )]
+    #[case::escaped_items_key(r#"{"\u0069tems":[{"metadata":{"name":"a"}}]}"#.to_owned(), Some(Node::new("a", "")))]
+    #[case::astral_escape(list_of(r#"{"metadata":{"name":"\ud83d\ude00"}}"#), Some(Node::new("😀", "")))]
+    #[case::repeated_keys_keep_the_last(r#"{"items":[{"metadata":{"name":"a","name":"b"},"status":{"nodeInfo":{"kubeletVersion":"v1.2"}},"status":{"nodeInfo":{}}}]}"#.to_owned(), Some(Node::new("b", "v1.2")))]
+    #[case::repeated_items_keep_the_last(r#"{"items":[{"metadata":{"name":"a"}}],"items":[{"metadata":{"name":"c"}}]}"#.to_owned(), Some(Node::new("c", "")))]
+    #[case::null_items(r#"{"kind":"NodeList","items":null}"#.to_owned(), None)]
+    #[case::empty_nodes(r#"{"items":[{},{"metadata":{},"status":{}}]}"#.to_owned(), Some(Node::new("", "")))]
+    fn node_lists_are_read_as_serde_reads_them(#[case] json: String, #[case] expected: Option<Node>) {
+        assert_eq!(agrees(json.as_bytes()), Ok(()));
+        assert_eq!(first_old(&json), expected);
+    }
+
+    #[rstest]
+    #[case::not_an_object("[]")]
+    #[case::items_an_object(r#"{"items":{}}"#)]
+    #[case::node_null(r#"{"items":[null]}"#)]
+    #[case::name_a_number(r#"{"items":[{"metadata":{"name":1}}]}"#)]
+    #[case::status_a_string(r#"{"items":[{"status":"Ready"}]}"#)]
+    #[case::trailing_comma_in_an_object(r#"{"items":[],}"#)]
+    #[case::trailing_comma_in_a_list(r#"{"items":[{},]}"#)]
+    #[case::trailing_comma_skipped(r#"{"items":[],"x":[1,]}"#)]
+    #[case::missing_comma(r#"{"items":[] "x":1}"#)]
+    #[case::trailing_text(r#"{"items":[]} x"#)]
+    #[case::leading_zero(r#"{"items":[],"n":[01]}"#)]
+    #[case::bare_minus(r#"{"items":[],"n":-}"#)]
+    #[case::bare_fraction(r#"{"items":[],"n":1.}"#)]
+    #[case::bare_exponent(r#"{"items":[],"n":1e+}"#)]
+    #[case::bad_escape(r#"{"items":[],"s":"\x"}"#)]
+    #[case::short_unicode_escape(r#"{"items":[],"s":"\u12"}"#)]
+    #[case::signed_unicode_escape(r#"{"items":[],"s":"\u+123"}"#)]
+    #[case::control_character_skipped("{\"items\":[],\"s\":\"a\tb\"}")]
+    #[case::lone_surrogate_in_the_list_key(r#"{"items\ud800":[]}"#)]
+    #[case::unterminated(r#"{"items":[{"metadata":{"name":"a"#)]
+    #[case::truncated_literal(r#"{"items":nul"#)]
+    #[case::empty("")]
+    fn what_serde_refuses_the_scanner_refuses(#[case] json: &str) {
+        assert_eq!(agrees(json.as_bytes()), Ok(()));
+        assert!(node_list(json.as_bytes(), NATIVE_SIDECARS_SINCE).is_err(), "{json}");
+    }
+
+    #[rstest]
+    #[case::lone_leading(r#"{"metadata":{"name":"a\ud800b"}}"#)]
+    #[case::lone_trailing(r#"{"metadata":{"name":"\udc00"}}"#)]
+    #[case::leading_then_another_escape(r#"{"metadata":{"name":"\ud800\n"}}"#)]
+    #[case::two_leading(r#"{"metadata":{"name":"\ud800\ud801\udc00"}}"#)]
+    #[case::control_characters_in_a_name("{\"metadata\":{\"name\":\"a\tb\"}}")]
+    #[case::deep_skipped_value(&DEEP)]
+    fn names_are_read_as_bytes_like_serde(#[case] json: &str) {
+        assert_eq!(agrees(json.as_bytes()), Ok(()));
+        assert!(node(json.as_bytes()).is_ok(), "{json}");
+    }
+
+    /// Nested 200 deep inside a skipped value: beyond serde's limit of 128 for what it reads, but it has none for
+    /// what it skips.
+    static DEEP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            r#"{{"metadata":{{"name":"a","x":{}1{}}}}}"#,
+            "[{\"k\":".repeat(200),
+            "}]".repeat(200)
+        )
+    });
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_refused_in_the_lists_keys_only() {
+        for json in [
+            &b"{\"it\xffems\":[]}"[..],
+            b"{\"items\":[{\"meta\xffdata\":{}}]}",
+            b"{\"metadata\":{\"name\":\"a\xffb\"}}",
+        ] {
+            assert_eq!(agrees(json), Ok(()), "{}", json.escape_ascii());
+        }
+        assert!(node_list(b"{\"it\xffems\":[]}", NATIVE_SIDECARS_SINCE).is_err());
+        assert!(node(b"{\"metadata\":{\"name\":\"a\xffb\"}}").is_ok());
+    }
+
+    #[test]
+    fn a_fault_is_reported_where_it_is() {
+        assert_eq!(
+            node_list(br#"{"items":[{"metadata":{"name":1}}]}"#, NATIVE_SIDECARS_SINCE),
+            Err(Malformed { at: 30 })
+        );
+    }
+
+    /// Every single-byte edit of a realistic list, at every position, is read alike by the scanner and serde;
+    /// the fuzz target `node_list` searches further.
+    #[test]
+    fn every_one_byte_edit_is_read_like_serde() {
+        let list = list_of(REAL_NODE).into_bytes();
+        let mut accepted = 0;
+        for at in 0..list.len() {
+            for byte in [
+                b'"', b'\\', b'{', b'}', b'[', b']', b',', b':', b'0', b'-', b'.', b'e', b' ', b'\t', b'n', b'u', 0x80,
+                0xff,
+            ] {
+                let mut edited = list.clone();
+                edited[at] = byte;
+                assert_eq!(agrees(&edited), Ok(()), "{}", String::from_utf8_lossy(&edited));
+                accepted += usize::from(node_list(&edited, NATIVE_SIDECARS_SINCE).is_ok());
+            }
+        }
+        assert!(
+            accepted > list.len(),
+            "only {accepted} edits were accepted: the edits test refusals only"
+        );
+    }
+
+    /// Eight bytes at a time finds what a byte-by-byte search finds: each special byte, and each byte next to the
+    /// thresholds, at every offset of a 20-byte string of ordinary and non-ASCII bytes.
+    #[test]
+    fn plain_prefix_stops_where_a_byte_search_stops() {
+        let naive = |bytes: &[u8]| {
+            bytes
+                .iter()
+                .position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20)
+                .unwrap_or(bytes.len())
+        };
+        for filler in [b'a', b' ', 0x21, 0x7f, 0x80, 0xff, b'#', b'[', b']'] {
+            for special in [b'"', b'\\', 0x00, 0x1f, 0x20, b'#', b'!', 0xa2, 0xdc] {
+                for at in 0..20 {
+                    let mut bytes = vec![filler; 20];
+                    bytes[at] = special;
+                    assert_eq!(plain_prefix(&bytes), naive(&bytes), "{bytes:?}");
+                    assert_eq!(plain_prefix(&bytes[..at]), at);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn same_compares_every_byte_at_every_length() {
+        for length in 0..24 {
+            let a: Vec<u8> = (0..length).map(|i| b'a' + i as u8).collect();
+            assert!(same(&a, &a.clone()));
+            for at in 0..length {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same(&a, &b), "{a:?} {b:?}");
+            }
+            assert!(!same(&a, &a[..length.saturating_sub(1)]) || length == 0);
+        }
+    }
+
+    #[rstest]
+    #[case::ascii(0x41, &[0x41])]
+    #[case::two_bytes(0xe9, "é".as_bytes())]
+    #[case::three_bytes(0x2615, "☕".as_bytes())]
+    #[case::surrogate(0xd800, &[0xed, 0xa0, 0x80])]
+    #[case::astral(0x1f600, "😀".as_bytes())]
+    fn code_points_are_encoded_as_wtf8(#[case] unit: u32, #[case] expected: &[u8]) {
+        let mut decoded = Vec::new();
+        push_wtf8(unit, &mut decoded);
+        assert_eq!(decoded, expected);
+    }
+}
