@@ -56,19 +56,6 @@ struct RequestObject<'a> {
     object: &'a RawValue,
 }
 
-/// Why a payload that is not UTF-8 cannot be read: what the lean reading finds first, as for any payload, or else
-/// where the bytes stop being text.
-#[cold]
-fn not_utf8(payload: &[u8], error: std::str::Utf8Error) -> String {
-    match serde_json::from_slice::<Payload<'_>>(payload) {
-        Err(error) => error.to_string(),
-        Ok(_) => format!(
-            "the payload is not UTF-8 text: invalid byte at offset {}",
-            error.valid_up_to()
-        ),
-    }
-}
-
 /// Answers a `validate` payload. Every input gets an answer: a payload that cannot be read is rejected with the
 /// reason, never turned into a waPC error (which the host reports as an opaque HTTP 500).
 ///
@@ -79,13 +66,17 @@ pub fn validate(payload: &[u8], cluster: impl FnOnce(NodeQuery<'_>) -> NodeLooku
         validation_response(&Verdict::reject(format!("malformed admission request: {error}")))
     };
     // JSON is UTF-8 (RFC 8259), and the lean reading skips most strings unread: the whole payload is checked once,
-    // so that a payload that is not text is refused wherever the bad bytes are (an API server never sends one),
-    // and every string after it is read without checking it again.
+    // so that a payload that is not text is refused wherever the bad bytes are (an API server never sends one).
     let payload = match std::str::from_utf8(payload) {
         Ok(text) => text,
-        Err(error) => return malformed(&not_utf8(payload, error)),
+        Err(error) => {
+            let offset = error.valid_up_to();
+            return malformed(&format_args!(
+                "the payload is not UTF-8 text: invalid byte at offset {offset}"
+            ));
+        }
     };
-    let Payload { request, settings } = match serde_json::from_str::<Payload<'_>>(payload) {
+    let Payload { request, settings } = match crate::read_json::<Payload<'_>>(payload) {
         Ok(payload) => payload,
         Err(error) => return malformed(&error),
     };
@@ -115,7 +106,7 @@ pub fn validate(payload: &[u8], cluster: impl FnOnce(NodeQuery<'_>) -> NodeLooku
         ) {
             Decision::Done(verdict) => verdict,
             Decision::Convert(planned) => {
-                let text = serde_json::from_str::<ObjectText<'_>>(payload).map(|text| text.request.object.get());
+                let text = crate::read_json::<ObjectText<'_>>(payload).map(|text| text.request.object.get());
                 let spliced = match text {
                     Ok(text) => planned.plan.splice(text, planned.spec),
                     Err(_) => Err(MutationError::SpecChanged(planned.spec.display())),

@@ -661,6 +661,26 @@ fn the_module_keeps_answering_after_malformed_payloads() {
     assert_accepted(&validate(&fixture("pod-co-located-pdf"), &settings()), &[]);
 }
 
+#[test]
+fn a_payload_that_is_not_utf8_is_refused_wherever_the_bad_bytes_are() {
+    // In an annotation the policy never reads: JSON is UTF-8, so the payload is not JSON at all.
+    let payload = format!(
+        r#"{{"request": {{"uid": "1", "kind": {{"group": "", "version": "v1", "kind": "Pod"}}, "operation": "CREATE", "object": {{"metadata": {{"annotations": {{"note": "caf?"}}}}, "spec": {{"containers": [{{"name": "app", "image": "nginx"}}]}}}}}}, "settings": {}}}"#,
+        settings()
+    );
+    let mut bytes = payload.into_bytes();
+    let at = bytes.iter().position(|&byte| byte == b'?').expect("the marked byte");
+    bytes[at] = 0xe9;
+    let response = validate_bytes(&bytes);
+    assert!(!response.accepted);
+    assert_eq!(
+        response.message.as_deref(),
+        Some(
+            format!("malformed admission request: the payload is not UTF-8 text: invalid byte at offset {at}").as_str()
+        )
+    );
+}
+
 #[rstest]
 #[case::in_the_pod_spec(r#""spec": DEEP"#, Some("malformed Pod: spec must be an object"))]
 #[case::in_a_field_the_policy_skips(

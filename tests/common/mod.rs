@@ -92,6 +92,13 @@ pub fn try_validate(request: &Value, settings: &Value) -> Result<ValidationRespo
 /// converted object, which must be the same JSON (the splice keeps the request's own bytes).
 #[track_caller]
 fn same_as_the_oracle(payload: &[u8], answer: &[u8], session: Session) {
+    if std::str::from_utf8(payload).is_err() {
+        // Not JSON, so not compared: the module refuses it up front, wherever the bad bytes are (the oracle, a
+        // tree, reads only some of them).
+        let refused = br#"{"accepted":false,"message":"malformed admission request: the payload is not UTF-8 text"#;
+        assert!(answer.starts_with(refused), "{}", String::from_utf8_lossy(answer));
+        return;
+    }
     let session = std::cell::RefCell::new(session);
     let oracle = oracle::validate(payload, |query| {
         let (operation, request) = oracle::host_request(query);
@@ -272,41 +279,13 @@ pub fn as_native(request: &Value, name: &str) -> Value {
 // Expected messages: the policy's wording lives once, in `tests/data/expected/messages.json`, which the kwctl tests
 // (`tests/e2e/common.bash`) read too. Each function fills in one template's `{placeholders}`.
 
-/// The templates of `tests/data/expected/messages.json`, by name.
-fn message_templates() -> &'static serde_json::Map<String, Value> {
-    static TEMPLATES: OnceLock<serde_json::Map<String, Value>> = OnceLock::new();
-    TEMPLATES.get_or_init(|| match read_json(&data_dir().join("expected").join("messages.json")) {
-        Value::Object(templates) => templates,
-        other => panic!("tests/data/expected/messages.json is not an object of named messages: {other}"),
-    })
-}
+#[path = "../../src/test_messages.rs"]
+mod test_messages;
 
-/// The template `name` with every `{placeholder}` replaced; a missing template, a value for a placeholder the
-/// template lacks, or a placeholder left unfilled fails the test.
+/// The template `name` with every `{placeholder}` replaced (`src/test_messages.rs`, shared with the unit tests).
 #[track_caller]
 pub fn expected_message(name: &str, values: &[(&str, &str)]) -> String {
-    let mut text = message_templates()
-        .get(name)
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("no message '{name}' in tests/data/expected/messages.json"))
-        .to_owned();
-    for (key, value) in values {
-        let placeholder = format!("{{{key}}}");
-        assert!(
-            text.contains(&placeholder),
-            "message '{name}' has no placeholder {placeholder}"
-        );
-        text = text.replace(&placeholder, value);
-    }
-    let unfilled = text.match_indices('{').find_map(|(open, _)| {
-        let close = open + text[open..].find('}')?;
-        let inner = &text[open + 1..close];
-        (!inner.is_empty() && inner.chars().all(|c| c.is_ascii_alphanumeric())).then(|| &text[open..=close])
-    });
-    if let Some(placeholder) = unfilled {
-        panic!("message '{name}': {placeholder} is not filled in");
-    }
-    text
+    test_messages::message(name, values)
 }
 
 /// Several problems in one answer, as the policy joins them.

@@ -116,12 +116,23 @@ pub fn json(bytes: &[u8]) {
 /// Target `differential`: the bytes are the whole `validate` payload, as the host sends it (`{"request": ...,
 /// "settings": ...}`, or anything else), and the cluster a ready one of two nodes. The policy's byte-level answer must
 /// be the oracle's (property 7), whatever the bytes: readable or not, a decision or a rejection of the payload.
+/// Bytes that are not UTF-8 are not JSON: the policy refuses them up front, where the tree would accept them in
+/// a field it skips, so for them the property is that refusal (an API server never sends such a payload).
 pub fn differential(bytes: &[u8]) {
     let cluster = Cluster::Nodes(vec![
         ("node-a".to_owned(), "v1.30.4".to_owned()),
         ("node-b".to_owned(), "v1.33.1+k3s1".to_owned()),
     ]);
     let answer = response::validate(bytes, |query| cluster.answer(query));
+    if std::str::from_utf8(bytes).is_err() {
+        let refused = br#"{"accepted":false,"message":"malformed admission request: the payload is not UTF-8 text"#;
+        assert!(
+            answer.starts_with(refused),
+            "a payload that is not UTF-8 is not refused: {}",
+            String::from_utf8_lossy(&answer)
+        );
+        return;
+    }
     let tree = oracle::validate(bytes, |query| cluster.answer(query));
     if let Err(difference) = oracle::same_answer(&answer, &tree) {
         panic!(
