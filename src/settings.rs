@@ -51,8 +51,8 @@ fn default_minimum_kubelet_version() -> String {
     NATIVE_SIDECARS_SINCE.to_string()
 }
 
-/// Every setting, in the order messages list them.
-const SETTINGS: [&str; 8] = [
+/// Every setting, in the order messages and the README list them.
+pub const SETTINGS: [&str; 8] = [
     "sidecarImages",
     "sidecarContainerNames",
     "restrictNativeSidecars",

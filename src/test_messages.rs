@@ -1,5 +1,6 @@
 //! The policy's wording as the tests pin it: `tests/data/expected/messages.json`, the one place every test (unit,
-//! wasm host, kwctl) reads a message template from.
+//! wasm host, kwctl) reads a message template from. The integration tests include this file too
+//! (`tests/common/mod.rs`).
 
 use std::sync::OnceLock;
 
@@ -17,7 +18,8 @@ fn templates() -> &'static Map<String, Value> {
     })
 }
 
-/// The template `name` with each `{placeholder}` of `values` filled in; a missing template or placeholder fails.
+/// The template `name` with each `{placeholder}` of `values` filled in; a missing template, a value for a
+/// placeholder the template lacks, or a placeholder left unfilled fails the test.
 #[track_caller]
 pub(crate) fn message(name: &str, values: &[(&str, &str)]) -> String {
     let mut text = templates()
@@ -32,6 +34,14 @@ pub(crate) fn message(name: &str, values: &[(&str, &str)]) -> String {
             "message '{name}' has no placeholder {placeholder}"
         );
         text = text.replace(&placeholder, value);
+    }
+    let unfilled = text.match_indices('{').find_map(|(open, _)| {
+        let close = open + text[open..].find('}')?;
+        let inner = &text[open + 1..close];
+        (!inner.is_empty() && inner.chars().all(|c| c.is_ascii_alphanumeric())).then(|| &text[open..=close])
+    });
+    if let Some(placeholder) = unfilled {
+        panic!("message '{name}': {placeholder} is not filled in");
     }
     text
 }

@@ -20,17 +20,8 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 const OCI_REPOSITORY: &str = "ghcr.io/sidecar-placement/policies/sidecar-placement";
 const SOURCE_URL: &str = "https://github.com/sidecar-placement/sidecar-placement-policy";
 const POLICY_API_VERSION: &str = "policies.kubewarden.io/v1";
-/// Every settings key, in the order of the settings reference.
-const SETTING_KEYS: [&str; 8] = [
-    "sidecarImages",
-    "sidecarContainerNames",
-    "restrictNativeSidecars",
-    "mutate",
-    "placement",
-    "checkNodes",
-    "minimumKubeletVersion",
-    "mutateTemplates",
-];
+/// Every settings key, in the order of the settings reference: the policy's own list.
+use sidecar_placement_policy::settings::SETTINGS as SETTING_KEYS;
 /// What `checkNodes` lists, and so what metadata.yml and every manifest that checks nodes must grant.
 const NODE_RESOURCE: (&str, &str) = ("v1", "Node");
 

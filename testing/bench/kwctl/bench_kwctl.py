@@ -20,6 +20,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+sys.path.insert(0, os.path.join(HERE, ".."))
+from provenance import cpu_model, load_average, measured_commit, version  # noqa: E402
 DATA = os.path.join(ROOT, "tests", "data")
 
 # (name, what, request, settings, expected decision)
@@ -110,43 +112,6 @@ def bench(args, env, request, settings):
     return figures
 
 
-def version(path):
-    result = subprocess.run([path, "--version"], capture_output=True, text=True)
-    return (result.stdout.strip().splitlines() or ["kwctl, unknown version"])[0]
-
-
-def git(*argv):
-    result = subprocess.run(["git", "-C", ROOT, *argv], capture_output=True, text=True)
-    return result.stdout.strip() if result.returncode == 0 else ""
-
-
-def measured_commit():
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    changed = git("status", "--porcelain", "--", "src", "Cargo.toml", "Cargo.lock", "metadata.yml")
-    if changed:
-        return f"`{commit}` plus uncommitted changes to {', '.join(sorted({l[3:] for l in changed.splitlines()}))}"
-    return f"`{commit}`"
-
-
-def load_average():
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "unknown"
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kwctl", default=os.environ.get("KWCTL", "kwctl"))
@@ -183,7 +148,7 @@ def main():
 
     print(
         f"Run on {started:%Y-%m-%d %H:%M} UTC by `make bench-kwctl`: {os.cpu_count()} cores ({cpu_model()}), load "
-        f"average (1/5/15 min) {load_before} before, {load_after} after; {version(args.kwctl)}, the module of "
+        f"average (1/5/15 min) {load_before} before, {load_after} after; {version(args.kwctl, 'kwctl, unknown version')}, the module of "
         f"`make annotated-policy.wasm` ({os.path.getsize(args.module):,} bytes) at commit {measured_commit()}. "
         "Figures as kwctl reports them (its samples are means over batches of calls)."
     )

@@ -33,6 +33,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+sys.path.insert(0, os.path.join(HERE, ".."))
+from provenance import load_average, measured_commit, version  # noqa: E402
 
 SIDECAR_SETTINGS = {
     "sidecarImages": ["hashicorp/vault"],
@@ -577,32 +579,6 @@ def machine():
     except OSError:
         pass
     return cores, cpu
-
-
-def load_average():
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "unknown"
-
-
-def git(*argv):
-    result = subprocess.run(["git", "-C", ROOT, *argv], capture_output=True, text=True)
-    return result.stdout.strip() if result.returncode == 0 else ""
-
-
-def measured_commit():
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    changed = git("status", "--porcelain", "--", "src", "Cargo.toml", "Cargo.lock", "metadata.yml")
-    if changed:
-        return f"`{commit}` plus uncommitted changes to {', '.join(sorted({l[3:] for l in changed.splitlines()}))}"
-    return f"`{commit}`"
-
-
-def version(tool):
-    result = subprocess.run([tool, "--version"], capture_output=True, text=True)
-    return (result.stdout.strip().splitlines() or ["unknown"])[0]
 
 
 def report(args, tools, results, load_before, load_after, started, policy_bytes):
