@@ -451,24 +451,12 @@ pub use apiserver_rules::{assert_patch_confined, assert_valid_pod_spec, is_dns11
 /// request whatever the policy does, so it cannot be blamed on the mutation.
 #[track_caller]
 fn assert_valid_for_every_version(request: &Value, mutated: &Value, pointer: &str) {
-    use apiserver_rules::{ApiServer, KubeVersion};
     let submitted = &request["object"];
     let old = request.get("oldObject").filter(|old| old.is_object());
-    let mut refusals = Vec::new();
-    for version in KubeVersion::ALL {
-        let server = ApiServer::new(version);
-        let before = match old {
-            Some(old) => server.update_problems(submitted, old, pointer),
-            None => server.create_problems(submitted, pointer),
-        };
-        if !before.is_empty() {
-            continue;
-        }
-        let after = server.mutation_problems(submitted, mutated, old, pointer);
-        if !after.is_empty() {
-            refusals.push(format!("Kubernetes {version}:\n    {}", after.join("\n    ")));
-        }
-    }
+    let refusals: Vec<String> = apiserver_rules::mutation_refusals(submitted, old, mutated, pointer)
+        .into_iter()
+        .map(|(version, problems)| format!("Kubernetes {version}:\n    {}", problems.join("\n    ")))
+        .collect();
     assert!(
         refusals.is_empty(),
         "the API server would refuse the mutated object, which it accepts before the mutation:\n  {}\n{}",

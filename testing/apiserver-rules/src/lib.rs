@@ -101,6 +101,46 @@ pub fn assert_valid_pod_spec(object: &Value, pointer: &str) {
     );
 }
 
+/// For every version 1.29-1.35 (default feature gates) whose API server accepts `submitted` (as a CREATE, or as an
+/// UPDATE from `old`), what it refuses in `mutated` as a mutation of it (the API server defaulted the submitted object
+/// before the webhook ran), with the version; empty when no such version refuses it. A version that already refuses
+/// the submitted object refuses the request whatever the policy does, so it cannot be blamed on the mutation.
+pub fn mutation_refusals(
+    submitted: &Value,
+    old: Option<&Value>,
+    mutated: &Value,
+    pointer: &str,
+) -> Vec<(KubeVersion, Vec<String>)> {
+    KubeVersion::ALL
+        .into_iter()
+        .filter_map(|version| {
+            let server = ApiServer::new(version);
+            let before = match old {
+                Some(old) => server.update_problems(submitted, old, pointer),
+                None => server.create_problems(submitted, pointer),
+            };
+            if !before.is_empty() {
+                return None;
+            }
+            let after = server.mutation_problems(submitted, mutated, old, pointer);
+            (!after.is_empty()).then_some((version, after))
+        })
+        .collect()
+}
+
+/// The index in `initContainers` of the pod spec at `pointer` when `problem` is the refusal of `resizePolicy` on an
+/// init container (1.29-1.31 whenever the field survives `dropDisabledFields`: the InPlacePodVerticalScaling gate is
+/// on, or an UPDATE's old object already uses it; 1.32 on a one-shot init container, or on a sidecar without the
+/// gate); `None` for any other problem. The policy converts such a sidecar with a warning (issue 16), so a caller
+/// can tell this refusal from one the policy must never cause.
+pub fn init_container_resize_policy_refusal(problem: &str, pointer: &str) -> Option<usize> {
+    let rest = problem.strip_prefix(pointer)?.strip_prefix("/initContainers/")?;
+    let (index, rest) = rest.split_once('/')?;
+    let refused =
+        rest.starts_with("resizePolicy: Invalid value: ") && rest.ends_with(": must not be set for init containers");
+    refused.then(|| index.parse().ok()).flatten()
+}
+
 /// The JSON patch from `before` to `after` as the host computes it (`json_patch::diff`), and what is wrong with it:
 /// an operation outside `containers` and `initContainers` of the pod spec at `pointer`, or a patch that does not
 /// reproduce `after` when applied to `before`.
@@ -144,6 +184,46 @@ pub fn assert_patch_confined(before: &Value, after: &Value, pointer: &str) -> Va
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_update_keeps_resize_policy_the_old_object_uses_so_1_29_to_1_32_refuse_it_on_a_converted_sidecar() {
+        let template = |containers: Value, init: Value| json!({"spec": {"template": {"spec": {"containers": containers, "initContainers": init}}}});
+        let resize = json!([{"resourceName": "cpu", "restartPolicy": "NotRequired"}]);
+        let agent = json!({"name": "agent", "image": "vault", "resizePolicy": resize});
+        let app = json!({"name": "app", "image": "app"});
+        let old = template(json!([app, agent]), json!([]));
+        let mut sidecar = agent.clone();
+        sidecar["restartPolicy"] = json!("Always");
+        let mutated = template(json!([app]), json!([sidecar]));
+        let pointer = "/spec/template/spec";
+
+        let refusals = mutation_refusals(&old, Some(&old), &mutated, pointer);
+        let versions: Vec<String> = refusals.iter().map(|(version, _)| version.to_string()).collect();
+        assert_eq!(versions, ["1.29", "1.30", "1.31", "1.32"]);
+        for (_, problems) in &refusals {
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert_eq!(init_container_resize_policy_refusal(&problems[0], pointer), Some(0));
+        }
+        assert!(
+            mutation_refusals(&old, None, &mutated, pointer).is_empty(),
+            "a CREATE drops the field (gate off)"
+        );
+    }
+
+    #[test]
+    fn only_the_resize_policy_refusal_on_an_init_container_is_recognised() {
+        let pointer = "/spec";
+        let refusal = "/spec/initContainers/2/resizePolicy: Invalid value: []: must not be set for init containers";
+        assert_eq!(init_container_resize_policy_refusal(refusal, pointer), Some(2));
+        for other in [
+            "/spec/containers/2/resizePolicy: Invalid value: []: must not be set for init containers",
+            "/spec/initContainers/2/resizePolicy: Unsupported value: \"Sometimes\"",
+            "/spec/initContainers/x/resizePolicy: Invalid value: []: must not be set for init containers",
+            "/spec/template/spec/initContainers/2/resizePolicy: Invalid value: []: must not be set for init containers",
+        ] {
+            assert_eq!(init_container_resize_policy_refusal(other, pointer), None, "{other}");
+        }
+    }
 
     #[test]
     fn a_valid_spec_has_no_problem() {

@@ -25,7 +25,7 @@ use arbitrary::Unstructured;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
-use sidecar_placement_policy::nodes::{LookupError, NodeLookup, NodeQuery, node_json, node_list_json};
+use sidecar_placement_policy::nodes::{KubeletVersion, LookupError, NodeLookup, NodeQuery, node_json, node_list_json};
 use sidecar_placement_policy::workload::{self, Kind};
 use sidecar_placement_policy::{AdmissionRequest, Policy, Settings, Verdict, evaluate, oracle, response};
 
@@ -215,7 +215,7 @@ pub fn check(case: &Case) -> Option<Verdict> {
     if let Err(problem) = moved_verbatim(original, &mutated, pointer, &policy) {
         fail("the mutation does not move sidecars verbatim", &problem);
     }
-    if let Some(refusals) = api_server_refusals(old, original, &mutated, pointer) {
+    if let Some(refusals) = api_server_refusals(old, original, &mutated, pointer, verdict.warnings(), &policy) {
         fail(
             "a valid pod spec was mutated into one the API server refuses",
             &refusals,
@@ -255,22 +255,48 @@ fn same_answer_as_the_oracle(case: &Case) {
 
 /// Property 4: for every Kubernetes version 1.29-1.35 (default feature gates) whose API server accepts the original
 /// object (as a CREATE, or as an UPDATE from the old object), what that API server refuses in the mutated one (as a
-/// mutation of the original); `None` when no such version refuses it.
-fn api_server_refusals(old: Option<&Value>, original: &Value, mutated: &Value, pointer: &str) -> Option<String> {
-    use apiserver_rules::{ApiServer, KubeVersion};
+/// mutation of the original); `None` when no such version refuses it. One refusal is the policy's documented risk, not
+/// a failure: `resizePolicy` on a converted sidecar, refused by 1.29-1.32 wherever the field survives (the
+/// InPlacePodVerticalScaling gate on, or an UPDATE whose old object uses it), when the verdict warns about that
+/// container, or when no such server can run the cluster (`minimumKubeletVersion` 1.33 or later: a kubelet is never
+/// newer than its API server).
+fn api_server_refusals(
+    old: Option<&Value>,
+    original: &Value,
+    mutated: &Value,
+    pointer: &str,
+    warnings: &[String],
+    policy: &Policy,
+) -> Option<String> {
+    let init_containers = mutated
+        .pointer(&format!("{pointer}/initContainers"))
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let warned = |index: usize| {
+        let name = init_containers
+            .get(index)
+            .and_then(|c| c.get("name"))
+            .and_then(Value::as_str);
+        let subject = name.map_or_else(
+            || "container (unnamed) (".to_owned(),
+            |name| format!("container '{name}' ("),
+        );
+        warnings
+            .iter()
+            .any(|warning| warning.starts_with(&subject) && warning.contains("keeps its resizePolicy"))
+    };
+    let documented = |problem: &str| {
+        apiserver_rules::init_container_resize_policy_refusal(problem, pointer)
+            .is_some_and(|index| warned(index) || policy.minimum_kubelet() >= KubeletVersion::new(1, 33))
+    };
     let mut refusals = String::new();
-    for version in KubeVersion::ALL {
-        let server = ApiServer::new(version);
-        let before = match old {
-            Some(old) => server.update_problems(original, old, pointer),
-            None => server.create_problems(original, pointer),
-        };
-        if !before.is_empty() {
-            continue;
-        }
-        let after = server.mutation_problems(original, mutated, old, pointer);
-        if !after.is_empty() {
-            let _ = writeln!(refusals, "Kubernetes {version}:\n  {}", after.join("\n  "));
+    for (version, problems) in apiserver_rules::mutation_refusals(original, old, mutated, pointer) {
+        let problems: Vec<String> = problems
+            .into_iter()
+            .filter(|problem| !(version.minor() < 33 && documented(problem)))
+            .collect();
+        if !problems.is_empty() {
+            let _ = writeln!(refusals, "Kubernetes {version}:\n  {}", problems.join("\n  "));
         }
     }
     (!refusals.is_empty()).then_some(refusals)
