@@ -24,6 +24,7 @@ pub mod quantity;
 pub mod resources;
 pub mod response;
 pub mod rules;
+mod scan;
 pub mod settings;
 pub mod verdict;
 pub mod view;

@@ -9,18 +9,13 @@
 //! container only with `restartPolicy: Always`.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::ops::Range;
 
-use serde::Deserialize;
-use serde::de::value::SeqAccessDeserializer;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 use thiserror::Error;
 
 use crate::rules::{ALWAYS, ContainerList, Finding, InitLayout, RESTART_POLICY};
+use crate::scan::{self, ListValue};
 use crate::settings::Placement;
-use crate::view::Slot;
 use crate::workload::PodSpecPath;
 
 /// A planned conversion: which entries of `containers` move, and where they land in `initContainers`.
@@ -93,35 +88,42 @@ impl MovePlan {
     /// is copied byte for byte.
     pub fn splice(&self, object: &str, at: PodSpecPath) -> Result<String, MutationError> {
         let changed = || MutationError::SpecChanged(at.display());
-        let lists = spec_lists(object, at.keys()).ok_or_else(changed)?;
-        let containers = lists.containers.ok_or_else(changed)?;
-        let containers_span = list_span(object, &containers).ok_or_else(changed)?;
-        let init: Vec<&RawValue> = match lists.init_containers {
-            Some(raw) if raw.get() != "null" => crate::read_json(raw.get()).map_err(|_| changed())?,
-            _ => Vec::new(),
+        let keys: Vec<&[u8]> = at.keys().iter().map(|key| key.as_bytes()).collect();
+        let lists = scan::pod_spec_lists(object.as_bytes(), &keys).ok_or_else(changed)?;
+        let Some(ListValue::List(containers_span, containers)) = lists.containers else {
+            return Err(changed());
+        };
+        let init: &[Range<usize>] = match &lists.init_containers {
+            None | Some(ListValue::Null(_)) => &[],
+            Some(ListValue::List(_, entries)) => entries,
+            Some(ListValue::Other) => return Err(changed()),
         };
         if self.insert_at > init.len() || self.moved.last().is_some_and(|&last| last >= containers.len()) {
             return Err(changed());
         }
+        let text = |range: &Range<usize>| object.get(range.clone()).ok_or_else(changed);
 
         let mut staying = Vec::with_capacity(containers.len() - self.moved.len());
         let mut moving = Vec::with_capacity(self.moved.len());
         let mut next = self.moved.iter().peekable();
         for (index, container) in containers.iter().enumerate() {
             if next.next_if_eq(&&index).is_some() {
-                moving.push(native_sidecar(container.get()).ok_or_else(changed)?);
+                moving.push(native_sidecar(text(container)?).ok_or_else(changed)?);
             } else {
-                staying.push(Cow::Borrowed(container.get()));
+                staying.push(Cow::Borrowed(text(container)?));
             }
         }
-        let mut init_containers: Vec<Cow<'_, str>> = init.iter().map(|c| Cow::Borrowed(c.get())).collect();
+        let mut init_containers = init
+            .iter()
+            .map(|c| text(c).map(Cow::Borrowed))
+            .collect::<Result<Vec<_>, _>>()?;
         init_containers.splice(self.insert_at..self.insert_at, moving);
 
         let mut edits = vec![(containers_span.clone(), json_list(&staying))];
         let init_list = json_list(&init_containers);
         match lists.init_containers {
-            Some(raw) => edits.push((span(object, raw.get()), init_list)),
-            None => {
+            Some(ListValue::List(span, _) | ListValue::Null(span)) => edits.push((span, init_list)),
+            _ => {
                 // Right after the `containers` value: the new key follows it, so the comma is always right.
                 let end = containers_span.end;
                 let key = ContainerList::InitContainers.field();
@@ -141,26 +143,6 @@ fn insertion_index(layout: InitLayout, placement: Placement) -> usize {
         Placement::AfterInitContainers => layout.len,
         Placement::BeforeInitContainers => layout.first_one_shot.max(layout.after_setup_steps),
     }
-}
-
-/// The byte range of `part`, a slice of `whole`.
-fn span(whole: &str, part: &str) -> Range<usize> {
-    let start = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
-    start..start + part.len()
-}
-
-/// The byte range of a non-empty JSON list of `entries` in `whole`, brackets included: only whitespace stands between
-/// `[` and the first entry, and between the last entry and `]`.
-fn list_span(whole: &str, entries: &[&RawValue]) -> Option<Range<usize>> {
-    let (first, last) = (entries.first()?, entries.last()?);
-    let bytes = whole.as_bytes();
-    let whitespace = |byte: &u8| matches!(byte, b' ' | b'\t' | b'\n' | b'\r');
-    let before = bytes.get(..span(whole, first.get()).start)?;
-    let open = before.iter().rposition(|byte| !whitespace(byte))?;
-    let after = bytes.get(span(whole, last.get()).end..)?;
-    let close = after.iter().position(|byte| !whitespace(byte))?;
-    let end = span(whole, last.get()).end + close;
-    (before.get(open) == Some(&b'[') && after.get(close) == Some(&b']')).then_some(open..end + 1)
 }
 
 /// `whole` with each range replaced; the ranges are sorted and do not overlap.
@@ -193,157 +175,18 @@ fn json_list(items: &[Cow<'_, str>]) -> String {
 /// last time, as readers take the last), else the key added as the object's last. `None` when it is not an object.
 fn native_sidecar(container: &str) -> Option<Cow<'_, str>> {
     let always = format!("\"{ALWAYS}\"");
-    let last = crate::read_json::<LastValue<'_>>(container).ok()?;
-    Some(Cow::Owned(match last.value {
-        Some(value) => apply_edits(container, &[(span(container, value.get()), always)]),
+    let (value, keys) = scan::last_member(container.as_bytes(), RESTART_POLICY.as_bytes())?;
+    Some(Cow::Owned(match value {
+        Some(value) => apply_edits(container, &[(value, always)]),
         None => {
             let end = container.len() - 1;
-            let comma = if last.keys > 0 { "," } else { "" };
+            let comma = if keys > 0 { "," } else { "" };
             apply_edits(
                 container,
                 &[(end..end, format!("{comma}\"{RESTART_POLICY}\":{always}"))],
             )
         }
     }))
-}
-
-/// The two container lists of the pod spec at a path of keys, as raw text, read in one pass over the object: each
-/// object on the way is read once, its other keys skipped; a key written twice counts as its last.
-fn spec_lists<'a>(json: &'a str, keys: &[&str]) -> Option<SpecLists<'a>> {
-    let mut reader = serde_json::Deserializer::from_slice(json.as_bytes());
-    Descend { keys }.deserialize(&mut reader).ok().flatten()
-}
-
-struct Descend<'k> {
-    keys: &'k [&'k str],
-}
-
-impl<'de> DeserializeSeed<'de> for Descend<'_> {
-    type Value = Option<SpecLists<'de>>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Descend<'_> {
-    type Value = Option<SpecLists<'de>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut found = None;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match self.keys.split_first() {
-                Some((first, [])) if key == *first => {
-                    found = match map.next_value::<Slot<SpecLists<'de>>>()? {
-                        Slot::Object(lists) => Some(lists),
-                        Slot::Absent | Slot::Null | Slot::Other => None,
-                    }
-                }
-                Some((first, rest)) if key == *first => found = map.next_value_seed(Descend { keys: rest })?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(found)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        IgnoredAny::deserialize(SeqAccessDeserializer::new(seq))?;
-        Ok(None)
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-}
-
-/// The two container lists of a pod spec (the last of each key): `containers` read straight into its entries' raw
-/// text (the list is the bulk of a pod spec: it is scanned once), `initContainers` as its raw text.
-#[derive(Default)]
-struct SpecLists<'a> {
-    containers: Option<Vec<&'a RawValue>>,
-    init_containers: Option<&'a RawValue>,
-}
-
-impl<'de> Deserialize<'de> for SpecLists<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ListsVisitor;
-        impl<'de> Visitor<'de> for ListsVisitor {
-            type Value = SpecLists<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a pod spec")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SpecLists<'de>, A::Error> {
-                let mut lists = SpecLists::default();
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    if key == ContainerList::Containers.field() {
-                        lists.containers = Some(map.next_value::<Vec<&'de RawValue>>()?);
-                    } else if key == ContainerList::InitContainers.field() {
-                        lists.init_containers = Some(map.next_value()?);
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
-                Ok(lists)
-            }
-        }
-        deserializer.deserialize_map(ListsVisitor)
-    }
-}
-
-/// A container's last `restartPolicy` value as raw text, and how many keys it has.
-struct LastValue<'a> {
-    value: Option<&'a RawValue>,
-    keys: usize,
-}
-
-impl<'de> Deserialize<'de> for LastValue<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct LastVisitor;
-        impl<'de> Visitor<'de> for LastVisitor {
-            type Value = LastValue<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a container")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LastValue<'de>, A::Error> {
-                let mut last = LastValue { value: None, keys: 0 };
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    last.keys += 1;
-                    if key == RESTART_POLICY {
-                        last.value = Some(map.next_value()?);
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
-                Ok(last)
-            }
-        }
-        deserializer.deserialize_map(LastVisitor)
-    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,6 @@ use thiserror::Error;
 
 #[cfg(any(test, feature = "oracle"))]
 pub mod reference;
-mod scan;
 
 /// The first Kubernetes minor with native sidecars on by default (beta); GA is 1.33.
 pub const NATIVE_SIDECARS_SINCE: KubeletVersion = KubeletVersion { major: 1, minor: 29 };
@@ -276,7 +275,7 @@ pub fn readiness(answer: NodeLookup, query: NodeQuery<'_>, minimum: KubeletVersi
         }
         Err(error) => return Err(NotReady::LookupFailed(error)),
     };
-    let unreadable = |kind: &str, scan::Malformed { at }| {
+    let unreadable = |kind: &str, crate::scan::Malformed { at }| {
         let near = json.get(at..json.len().min(at + 24)).unwrap_or_default();
         NotReady::LookupFailed(LookupError::Unreadable(format!(
             "unreadable {kind}: invalid at byte {at} of {}, near `{}`",
@@ -286,7 +285,7 @@ pub fn readiness(answer: NodeLookup, query: NodeQuery<'_>, minimum: KubeletVersi
     };
     match query {
         NodeQuery::All => {
-            let tally = scan::node_list(&json, minimum).map_err(|at| unreadable("NodeList", at))?;
+            let tally = crate::scan::node_list(&json, minimum).map_err(|at| unreadable("NodeList", at))?;
             match (tally.oldest, tally.not_ready) {
                 (_, 1..) => Err(NotReady::OldKubelets {
                     more: tally.not_ready - tally.named.len(),
@@ -297,7 +296,7 @@ pub fn readiness(answer: NodeLookup, query: NodeQuery<'_>, minimum: KubeletVersi
             }
         }
         NodeQuery::Named(name) => {
-            let node = scan::node(&json).map_err(|at| unreadable("Node", at))?;
+            let node = crate::scan::node(&json).map_err(|at| unreadable("Node", at))?;
             if *node.name != *name.as_bytes() {
                 return Err(NotReady::PinnedNodeUnknown(name.to_owned()));
             }
@@ -312,11 +311,11 @@ pub fn readiness(answer: NodeLookup, query: NodeQuery<'_>, minimum: KubeletVersi
 /// The nodes of a NodeList as the decision needs them, tallied as they are read: a ready node is neither copied
 /// nor kept, so a 5,000-node answer costs one pass over its bytes.
 #[derive(Debug, Default, PartialEq, Eq)]
-struct Tally {
+pub(crate) struct Tally {
     /// How many nodes are not ready.
     not_ready: usize,
     /// The first few of them, for the warning.
-    named: Vec<Node>,
+    pub(crate) named: Vec<Node>,
     /// The oldest kubelet among the ready ones.
     oldest: Option<KubeletVersion>,
 }
@@ -331,7 +330,7 @@ impl Tally {
     }
 
     /// [`Tally::count`] with the node's version already read.
-    fn count_as(&mut self, node: NodeItem<'_>, version: Option<KubeletVersion>, minimum: KubeletVersion) {
+    pub(crate) fn count_as(&mut self, node: NodeItem<'_>, version: Option<KubeletVersion>, minimum: KubeletVersion) {
         match version {
             Some(version) if version >= minimum => {
                 self.oldest = Some(self.oldest.map_or(version, |oldest| oldest.min(version)));
@@ -350,9 +349,9 @@ impl Tally {
 /// thousands of keys of a large NodeList are compared without each being checked as UTF-8 first; only the version
 /// of a node, and the name of a node that is not ready, are read as text.
 #[derive(Debug, Default, PartialEq, Eq)]
-struct NodeItem<'a> {
-    name: Cow<'a, [u8]>,
-    kubelet_version: Cow<'a, [u8]>,
+pub(crate) struct NodeItem<'a> {
+    pub(crate) name: Cow<'a, [u8]>,
+    pub(crate) kubelet_version: Cow<'a, [u8]>,
 }
 
 impl NodeItem<'_> {

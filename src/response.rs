@@ -43,19 +43,6 @@ struct AdmissionRequest<'a> {
     old_object: Option<&'a RawValue>,
 }
 
-/// Only the object's text, for the rare request the policy converts: read again, as the splice needs it.
-#[derive(Deserialize)]
-struct ObjectText<'a> {
-    #[serde(borrow)]
-    request: RequestObject<'a>,
-}
-
-#[derive(Deserialize)]
-struct RequestObject<'a> {
-    #[serde(borrow)]
-    object: &'a RawValue,
-}
-
 /// Answers a `validate` payload. Every input gets an answer: a payload that cannot be read is rejected with the
 /// reason, never turned into a waPC error (which the host reports as an opaque HTTP 500).
 ///
@@ -106,10 +93,12 @@ pub fn validate(payload: &[u8], cluster: impl FnOnce(NodeQuery<'_>) -> NodeLooku
         ) {
             Decision::Done(verdict) => verdict,
             Decision::Convert(planned) => {
-                let text = crate::read_json::<ObjectText<'_>>(payload).map(|text| text.request.object.get());
+                // The object's text, which the lean reading does not keep: found again for the rare conversion.
+                let text = crate::scan::value_span(payload.as_bytes(), &[b"request", b"object"])
+                    .and_then(|span| payload.get(span));
                 let spliced = match text {
-                    Ok(text) => planned.plan.splice(text, planned.spec),
-                    Err(_) => Err(MutationError::SpecChanged(planned.spec.display())),
+                    Some(text) => planned.plan.splice(text, planned.spec),
+                    None => Err(MutationError::SpecChanged(planned.spec.display())),
                 };
                 planned.finish(spliced)
             }

@@ -1,4 +1,4 @@
-//! The serde reading of the host's answer that `scan.rs` replaced, kept as its reference (tests and the `oracle`
+//! The serde reading of the host's answer that `src/scan.rs` replaced, kept as its reference (tests and the `oracle`
 //! feature only, never in the module): serde_json with seeds that tally `items` as they are read, keys and the two
 //! values as bytes, every other value `IgnoredAny`. The scanner must accept exactly what this accepts and read the
 //! same nodes; [`agrees`] is what the unit tests and the fuzz target `node_list` check.
@@ -9,7 +9,8 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::{KubeletVersion, NATIVE_SIDECARS_SINCE, NodeItem, Tally, scan};
+use super::{KubeletVersion, NATIVE_SIDECARS_SINCE, NodeItem, Tally};
+use crate::scan;
 
 /// Reads a NodeList with serde.
 pub(super) fn node_list(json: &[u8], minimum: KubeletVersion) -> Result<Tally, serde_json::Error> {

@@ -1,5 +1,5 @@
 //! Target `node_list`: any bytes as the host's answer about Nodes. The hand-written scanner that reads it
-//! (`src/nodes/scan.rs`) must accept exactly what serde accepts (`src/nodes/reference.rs`) and read the same nodes,
+//! (`src/scan.rs`) must accept exactly what serde accepts (`src/nodes/reference.rs`) and read the same nodes,
 //! as a NodeList and as one Node.
 
 /// Panics when the scanner and serde read `bytes` differently.

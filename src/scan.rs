@@ -1,30 +1,34 @@
-//! The host's answer about Nodes read in one forward pass over its bytes: the JSON validated, the two fields the
-//! decision needs taken where they stand, every other value skipped.
+//! JSON read in one forward pass over its bytes: the text validated as serde_json validates it, what is wanted taken
+//! where it stands, every other value skipped without recursion. Two readers use it:
 //!
-//! Why hand-written rather than serde: the NodeList is the one input whose size grows with the cluster, and
-//! policy-server sends every node's metadata (labels, annotations) whatever the field masks say. Read through
-//! serde_json (already lean: keys as bytes, every other value `IgnoredAny`), a 5,000-node answer cost 3.2 ms in
-//! the guest, three times serde's own skipping; this pass costs what BENCHMARKS.md shows (`make bench`). It is also
-//! smaller: no closure or visitor is instantiated per level, and skipping needs no recursion.
+//! - **The host's answers about Nodes** ([`node_list`], [`node`]). The NodeList is the one input whose size grows
+//!   with the cluster, and policy-server sends every node's metadata (labels, annotations) whatever the field masks
+//!   say. Read through serde_json (already lean: keys as bytes, every other value `IgnoredAny`), a 5,000-node answer
+//!   cost three times this pass in the guest (`make bench`, BENCHMARKS.md). It reads exactly what serde reads: the
+//!   serde reading it replaced is kept as the reference (`nodes/reference.rs`, tests and the `oracle` feature only),
+//!   and the unit tests and the fuzz target `node_list` check that both accept the same answers and tally them alike.
+//! - **Where the object stands in a payload** ([`value_span`]), for the rare request the policy converts: the splice
+//!   needs the object's text, which the decision's lean reading does not keep. Skipping the rest of the payload here
+//!   costs a third of what serde_json's skipping did.
 //!
-//! It reads exactly what serde reads. The serde reading it replaced is kept as the reference (`reference.rs`, tests
-//! and the `oracle` feature only): the unit tests and the fuzz target `node_list` check that both accept the same
-//! answers and tally them alike.
+//! Hand-written rather than serde also makes it smaller: no closure or visitor is instantiated per level.
 
 use std::borrow::Cow;
 
-use super::{KubeletVersion, NodeItem, Tally};
+use std::ops::Range;
+
+use crate::nodes::{KubeletVersion, NodeItem, Tally};
 
 /// Where an answer stopped being what it should be: a byte offset, quoted in the warning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Malformed {
-    pub(super) at: usize,
+pub(crate) struct Malformed {
+    pub(crate) at: usize,
 }
 
 type Step<T> = Result<T, Malformed>;
 
 /// Tallies a `NodeList`'s `items` (every other key is skipped).
-pub(super) fn node_list(json: &[u8], minimum: KubeletVersion) -> Step<Tally> {
+pub(crate) fn node_list(json: &[u8], minimum: KubeletVersion) -> Step<Tally> {
     let mut scan = Scanner { bytes: json, at: 0 };
     let mut tally = Tally::default();
     let mut versions = Versions::default();
@@ -42,11 +46,77 @@ pub(super) fn node_list(json: &[u8], minimum: KubeletVersion) -> Step<Tally> {
 }
 
 /// One `Node` (the answer to `get_resource`).
-pub(super) fn node(json: &[u8]) -> Step<NodeItem<'_>> {
+pub(crate) fn node(json: &[u8]) -> Step<NodeItem<'_>> {
     let mut scan = Scanner { bytes: json, at: 0 };
     let node = scan.node()?;
     scan.end()?;
     Ok(node)
+}
+
+/// The byte range of the value at `path`, a key in each object on the way down, in the JSON text `json`: the last
+/// one where a key repeats, as serde keeps it. `None` when the path is not there or `json` is not JSON.
+pub(crate) fn value_span(json: &[u8], path: &[&[u8]]) -> Option<Range<usize>> {
+    whole(json, |scan| {
+        scan.descend(path, &mut |scan| {
+            let start = scan.value_start()?;
+            scan.skip_value()?;
+            Ok(Some(start..scan.at))
+        })
+    })
+}
+
+/// The two container lists of the pod spec at `path` in an object's JSON text, as byte ranges (the last of each key,
+/// as serde keeps it). `None` when the path does not lead to an object, or the text is not JSON.
+pub(crate) fn pod_spec_lists(json: &[u8], path: &[&[u8]]) -> Option<SpecLists> {
+    whole(json, |scan| scan.descend(path, &mut Scanner::spec_lists))
+}
+
+/// A container's last `key` (where it is written, as serde keeps the last) and how many keys it has; `None` when it
+/// is not a JSON object.
+pub(crate) fn last_member(json: &[u8], key: &[u8]) -> Option<(Option<Range<usize>>, usize)> {
+    whole(json, |scan| {
+        if scan.next()? != b'{' {
+            scan.skip_value()?;
+            return Ok(None);
+        }
+        scan.open(b'{')?;
+        let (mut found, mut keys, mut first) = (None, 0, true);
+        while let Some(which) = scan.key_here(&mut first, &[key])? {
+            keys += 1;
+            let start = scan.value_start()?;
+            scan.skip_value()?;
+            if which.is_some() {
+                found = Some(start..scan.at);
+            }
+        }
+        Ok(Some((found, keys)))
+    })
+}
+
+/// `containers` and `initContainers` of a pod spec, where they were found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct SpecLists {
+    pub(crate) containers: Option<ListValue>,
+    pub(crate) init_containers: Option<ListValue>,
+}
+
+/// A value that should be a list of containers.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ListValue {
+    /// `null`, and where it is written.
+    Null(Range<usize>),
+    /// A list: where it is written, brackets included, and where each entry is.
+    List(Range<usize>, Vec<Range<usize>>),
+    /// Anything else.
+    Other,
+}
+
+/// Runs `read` over the whole of `json`, which must hold one JSON value and nothing after it.
+fn whole<T>(json: &[u8], read: impl FnOnce(&mut Scanner<'_>) -> Step<Option<T>>) -> Option<T> {
+    let mut scan = Scanner { bytes: json, at: 0 };
+    let found = read(&mut scan).ok()?;
+    scan.end().ok()?;
+    found
 }
 
 struct Scanner<'a> {
@@ -141,6 +211,13 @@ impl<'a> Scanner<'a> {
         Ok(Some(which))
     }
 
+    /// [`Scanner::key`] as one call: for the readers of a few keys (a path, a pod spec, a container), which need no
+    /// inlined copy of it.
+    #[inline(never)]
+    fn key_here(&mut self, first: &mut bool, wanted: &[&[u8]]) -> Step<Option<Option<usize>>> {
+        self.key(first, Text::Checked, wanted)
+    }
+
     /// `items`: an array of Nodes, or `null`.
     fn items(&mut self, minimum: KubeletVersion, versions: &mut Versions<'a>) -> Step<Tally> {
         let mut tally = Tally::default();
@@ -192,6 +269,82 @@ impl<'a> Scanner<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Where the next value starts (after whitespace); nothing consumed.
+    #[inline(always)]
+    fn value_start(&mut self) -> Step<usize> {
+        self.next()?;
+        Ok(self.at)
+    }
+
+    /// Reads a value, and `at_end` at the value found at `path` inside it (the value itself for an empty path); the
+    /// last answer where a key repeats. `None` when the path is not there.
+    fn descend<T>(&mut self, path: &[&[u8]], at_end: &mut impl FnMut(&mut Self) -> Step<Option<T>>) -> Step<Option<T>> {
+        let Some((wanted, rest)) = path.split_first() else {
+            return at_end(self);
+        };
+        if self.next()? != b'{' {
+            self.skip_value()?;
+            return Ok(None);
+        }
+        self.open(b'{')?;
+        let mut found = None;
+        let mut first = true;
+        while let Some(key) = self.key_here(&mut first, &[wanted])? {
+            if key.is_none() {
+                self.skip_value()?;
+            } else {
+                found = self.descend(rest, at_end)?;
+            }
+        }
+        Ok(found)
+    }
+
+    /// A pod spec's two container lists; `None` when the pod spec is not an object.
+    fn spec_lists(&mut self) -> Step<Option<SpecLists>> {
+        if self.next()? != b'{' {
+            self.skip_value()?;
+            return Ok(None);
+        }
+        self.open(b'{')?;
+        let mut lists = SpecLists::default();
+        let mut first = true;
+        let wanted: [&[u8]; 2] = [b"containers", b"initContainers"];
+        while let Some(key) = self.key_here(&mut first, &wanted)? {
+            match key {
+                Some(0) => lists.containers = Some(self.list_value()?),
+                Some(_) => lists.init_containers = Some(self.list_value()?),
+                None => self.skip_value()?,
+            }
+        }
+        Ok(Some(lists))
+    }
+
+    /// A value that should be a list, with the span of each entry.
+    fn list_value(&mut self) -> Step<ListValue> {
+        let start = self.value_start()?;
+        match self.bytes.get(start) {
+            Some(b'n') => {
+                self.skip_value()?;
+                Ok(ListValue::Null(start..self.at))
+            }
+            Some(b'[') => {
+                self.open(b'[')?;
+                let mut entries = Vec::new();
+                let mut first = true;
+                while self.more(&mut first, b']')? {
+                    let entry = self.value_start()?;
+                    self.skip_value()?;
+                    entries.push(entry..self.at);
+                }
+                Ok(ListValue::List(start..self.at, entries))
+            }
+            _ => {
+                self.skip_value()?;
+                Ok(ListValue::Other)
+            }
+        }
     }
 
     /// The rest of a string whose opening quote is consumed, unescaped: borrowed when it is written plainly.
@@ -600,9 +753,9 @@ impl Brackets {
 
 #[cfg(test)]
 mod tests {
-    use super::super::reference::agrees;
-    use super::super::{NATIVE_SIDECARS_SINCE, Node};
     use super::*;
+    use crate::nodes::reference::agrees;
+    use crate::nodes::{NATIVE_SIDECARS_SINCE, Node};
     use rstest::rstest;
 
     /// A Node as policy-server sends it whatever the masks: the whole metadata, escapes and UTF-8 in annotations,
@@ -667,6 +820,81 @@ mod tests {
     fn what_serde_refuses_the_scanner_refuses(#[case] json: &str) {
         assert_eq!(agrees(json.as_bytes()), Ok(()));
         assert!(node_list(json.as_bytes(), NATIVE_SIDECARS_SINCE).is_err(), "{json}");
+    }
+
+    /// The text of each range, for reading the assertions.
+    fn texts<'j>(json: &'j str, ranges: &[Range<usize>]) -> Vec<&'j str> {
+        ranges.iter().map(|range| &json[range.clone()]).collect()
+    }
+
+    #[rstest]
+    #[case::the_object_of_a_request(
+        r#"{"request":{"uid":"1","object":{"kind":"Pod"},"oldObject":null}}"#,
+        Some(r#"{"kind":"Pod"}"#)
+    )]
+    #[case::the_last_of_a_repeated_key(r#"{"request":{"object":1,"object":[2]}}"#, Some("[2]"))]
+    #[case::an_escaped_key_is_read_as_serde_reads_it(r#"{"request":{"obj\u0065ct": {}}}"#, Some("{}"))]
+    #[case::spaces_around_the_value(" {\"request\" : {\"object\" :\n {\"a\": [1, 2]} }} ", Some("{\"a\": [1, 2]}"))]
+    #[case::no_such_key(r#"{"request":{"oldObject":{}}}"#, None)]
+    #[case::a_step_that_is_not_an_object(r#"{"request":[{"object":{}}]}"#, None)]
+    #[case::not_json(r#"{"request":{"object":{}}"#, None)]
+    #[case::text_after_the_value(r#"{"request":{"object":{}}} x"#, None)]
+    fn a_value_is_found_where_serde_would_read_it(#[case] json: &str, #[case] expected: Option<&str>) {
+        let found = value_span(json.as_bytes(), &[b"request", b"object"]);
+        assert_eq!(found.map(|span| &json[span]), expected);
+    }
+
+    #[test]
+    fn a_pod_spec_s_lists_are_found_entry_by_entry() {
+        let json = r#"{"spec":{"template":{"spec":{"containers":[{"name":"a"}, {"name":"b"} ],"x":{"containers":0},"initContainers":null}}}}"#;
+        let lists = pod_spec_lists(json.as_bytes(), &[b"spec", b"template", b"spec"]).expect("a pod spec");
+        let Some(ListValue::List(span, entries)) = &lists.containers else {
+            panic!("containers is a list: {lists:?}")
+        };
+        assert_eq!(&json[span.clone()], r#"[{"name":"a"}, {"name":"b"} ]"#);
+        assert_eq!(texts(json, entries), [r#"{"name":"a"}"#, r#"{"name":"b"}"#]);
+        let Some(ListValue::Null(null)) = &lists.init_containers else {
+            panic!("initContainers is null: {lists:?}")
+        };
+        assert_eq!(&json[null.clone()], "null");
+    }
+
+    #[rstest]
+    #[case::no_list_at_all(r#"{"spec":{}}"#, SpecLists::default())]
+    #[case::not_lists(r#"{"spec":{"containers":{},"initContainers":"x"}}"#, SpecLists { containers: Some(ListValue::Other), init_containers: Some(ListValue::Other) })]
+    #[case::empty_lists(r#"{"spec":{"containers":[],"initContainers":[ ]}}"#, SpecLists { containers: Some(ListValue::List(22..24, vec![])), init_containers: Some(ListValue::List(42..45, vec![])) })]
+    fn what_is_not_a_list_of_containers_is_told_apart(#[case] json: &str, #[case] expected: SpecLists) {
+        assert_eq!(pod_spec_lists(json.as_bytes(), &[b"spec"]), Some(expected));
+    }
+
+    #[rstest]
+    #[case::a_pod_spec_that_is_not_an_object(r#"{"spec":[]}"#)]
+    #[case::no_pod_spec(r#"{"metadata":{}}"#)]
+    #[case::a_bad_entry(r#"{"spec":{"containers":[{"name":}]}}"#)]
+    fn no_lists_without_a_pod_spec_object_in_json(#[case] json: &str) {
+        assert_eq!(pod_spec_lists(json.as_bytes(), &[b"spec"]), None);
+    }
+
+    #[rstest]
+    #[case::written_once(r#"{"name":"a","restartPolicy":"Never"}"#, Some(r#""Never""#), 2)]
+    #[case::the_last_of_two(r#"{"restartPolicy":"Never","name":"a","restartPolicy" : null}"#, Some("null"), 3)]
+    #[case::not_written(r#"{"name":"a"}"#, None, 1)]
+    #[case::an_empty_container("{ }", None, 0)]
+    fn a_container_s_restart_policy_is_found_where_it_is_written(
+        #[case] json: &str,
+        #[case] value: Option<&str>,
+        #[case] keys: usize,
+    ) {
+        let (found, counted) = last_member(json.as_bytes(), b"restartPolicy").expect("an object");
+        assert_eq!((found.map(|span| &json[span]), counted), (value, keys));
+    }
+
+    #[rstest]
+    #[case::a_list("[]")]
+    #[case::a_string(r#""a""#)]
+    #[case::not_json(r#"{"name":"a""#)]
+    fn a_container_that_is_not_an_object_has_no_members(#[case] json: &str) {
+        assert_eq!(last_member(json.as_bytes(), b"restartPolicy"), None);
     }
 
     #[rstest]
