@@ -3,7 +3,8 @@
 //!
 //! - the API server's pod spec rules a conversion can break, per Kubernetes minor version 1.29 to 1.35 with that
 //!   version's default feature gates (or chosen ones): [`ApiServer`], [`pod_spec_problems_at`], and across every
-//!   version [`pod_spec_problems`], [`assert_valid_pod_spec`]; where each rule comes from is in `RULES.md`;
+//!   version [`pod_spec_problems`], [`assert_valid_pod_spec`], and what each version refuses in a mutation that it
+//!   accepted before, [`mutation_refusals`]; where each rule comes from is in `RULES.md`;
 //! - exact Kubernetes quantities for the pod-level resources rule: [`quantity::Quantity`];
 //! - the JSON patch the host sends touches nothing but `containers` and `initContainers` of the pod spec, and
 //!   reproduces the mutated object: [`patch_problems`], [`assert_patch_confined`].
