@@ -88,8 +88,7 @@ impl MovePlan {
     /// is copied byte for byte.
     pub fn splice(&self, object: &str, at: PodSpecPath) -> Result<String, MutationError> {
         let changed = || MutationError::SpecChanged(at.display());
-        let keys: Vec<&[u8]> = at.keys().iter().map(|key| key.as_bytes()).collect();
-        let lists = scan::pod_spec_lists(object.as_bytes(), &keys).ok_or_else(changed)?;
+        let lists = scan::pod_spec_lists(object.as_bytes(), at.keys()).ok_or_else(changed)?;
         let Some(ListValue::List(containers_span, containers)) = lists.containers else {
             return Err(changed());
         };

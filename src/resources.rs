@@ -51,7 +51,7 @@ impl Field {
 pub struct Shortfall {
     field: Field,
     resource: String,
-    /// The pod's value, as written.
+    /// The pod's value, as written, or as the API server sets it.
     pod: String,
     aggregate: Quantity,
     notation: Notation,
@@ -89,31 +89,65 @@ impl Shortfall {
 
 /// The first resource for which carrying out `plan` would make the pod spec's aggregate exceed the pod's own value,
 /// where it did not before. `None` when the pod spec declares no pod-level resources, or the plan keeps within them.
+///
+/// A cpu or memory request the pod does not write, while it writes pod-level limits, is the one the API server's
+/// defaulting fills in from the containers' aggregate before any webhook runs (`defaultPodRequests`, v1.34.0
+/// defaults.go): the aggregate of the containers as they were, which a conversion must then not raise either.
 pub fn shortfall(spec: &PodSpecView<'_>, plan: &MovePlan) -> Option<Shortfall> {
     let requests = spec.requests.0.as_deref().unwrap_or_default();
     let limits = spec.limits.0.as_deref().unwrap_or_default();
-    let checks = requests.iter().map(|entry| (Field::Requests, entry)).chain(
+    let written = requests.iter().map(|entry| (Field::Requests, entry)).chain(
         limits
             .iter()
             .filter(|(resource, _)| resource.starts_with("hugepages-"))
             .map(|entry| (Field::Limits, entry)),
     );
-    checks.into_iter().find_map(|(field, (resource, written))| {
+    let explicit = written.into_iter().find_map(|(field, (resource, written))| {
         let Written::Text(text) = written else { return None };
         let (pod, notation) = Quantity::parse(text)?;
-        let layout = Layout::new(spec, |container| container_value(container, field, resource))?;
-        let before = layout.aggregate(None).total;
-        let after = layout.aggregate(Some(plan));
-        (after.total > pod && before <= pod).then(|| Shortfall {
+        let (before, after) = before_and_after(spec, plan, field, resource)?;
+        (after.total > pod && before <= pod).then(|| Shortfall::new(field, resource, text.to_string(), after, notation))
+    });
+    if explicit.is_some() || limits.is_empty() {
+        return explicit;
+    }
+    ["cpu", "memory"].into_iter().find_map(|resource| {
+        if requests.iter().any(|(name, _)| name == resource) {
+            return None;
+        }
+        let (before, after) = before_and_after(spec, plan, Field::Requests, resource)?;
+        let pod = format!(
+            "unset: the API server sets it to the containers' aggregate, {}",
+            before.display(Notation::Decimal)
+        );
+        (after.total > before).then(|| Shortfall::new(Field::Requests, resource, pod, after, Notation::Decimal))
+    })
+}
+
+/// The aggregate of one resource as the lists are, and after `plan`; `None` when a container's value is not a
+/// quantity.
+fn before_and_after(
+    spec: &PodSpecView<'_>,
+    plan: &MovePlan,
+    field: Field,
+    resource: &str,
+) -> Option<(Quantity, Aggregate)> {
+    let layout = Layout::new(spec, |container| container_value(container, field, resource))?;
+    Some((layout.aggregate(None).total, layout.aggregate(Some(plan))))
+}
+
+impl Shortfall {
+    fn new(field: Field, resource: &str, pod: String, after: Aggregate, notation: Notation) -> Self {
+        Shortfall {
             field,
-            resource: resource.to_string(),
-            pod: text.to_string(),
+            resource: resource.to_owned(),
+            pod,
             aggregate: after.total,
             notation,
             sidecars: after.sidecars,
             init: after.init.unwrap_or_default(),
-        })
-    })
+        }
+    }
 }
 
 /// A container's value for one resource: its limit for limits; for requests its request, or its limit where it has
@@ -271,8 +305,30 @@ mod tests {
         spec
     }
 
+    /// `pod` with pod-level limits and no pod-level cpu request, which the API server fills in.
+    fn pod_with_limits_only(sidecar_cpu: &str, init_cpu: &str) -> Value {
+        let mut spec = pod(None, sidecar_cpu, init_cpu);
+        spec["resources"] = json!({"limits": {"memory": "1Gi"}, "requests": {"memory": "512Mi"}});
+        spec
+    }
+
     #[rstest]
     #[case::no_pod_level_resources(pod(None, "500m", "2"), Placement::BeforeInitContainers, false)]
+    #[case::a_filled_in_request_before_a_larger_init_container(
+        pod_with_limits_only("500m", "2"),
+        Placement::BeforeInitContainers,
+        true
+    )]
+    #[case::a_filled_in_request_after_init_containers(
+        pod_with_limits_only("500m", "2"),
+        Placement::AfterInitContainers,
+        false
+    )]
+    #[case::a_filled_in_request_before_a_small_init_container(
+        pod_with_limits_only("500m", "1"),
+        Placement::BeforeInitContainers,
+        false
+    )]
     #[case::after_init_containers_never_raises_it(pod(Some("2"), "500m", "2"), Placement::AfterInitContainers, false)]
     #[case::before_a_larger_init_container(pod(Some("2"), "500m", "2"), Placement::BeforeInitContainers, true)]
     #[case::before_a_small_init_container(pod(Some("2"), "500m", "1"), Placement::BeforeInitContainers, false)]
@@ -292,6 +348,21 @@ mod tests {
              request would reach 2500m, above spec.resources.requests.cpu (2), and an API server with pod-level \
              resources (Kubernetes 1.34+) would refuse the Pod: raise spec.resources.requests.cpu to at least \
              2500m, or set placement: afterInitContainers"
+        );
+    }
+
+    #[test]
+    fn a_request_the_api_server_fills_in_is_named_as_such() {
+        let shortfall =
+            shortfall_of(&pod_with_limits_only("0.5", "2"), Placement::BeforeInitContainers).expect("shortfall");
+        assert_eq!(
+            shortfall.describe(PodSpecPath::Pod),
+            "sidecar 'vault-agent' placed before the one-shot init container 'migrate' (placement: \
+             beforeInitContainers) adds its cpu request to that init container's, so the pod's aggregate cpu \
+             request would reach 2500m, above spec.resources.requests.cpu (unset: the API server sets it to the \
+             containers' aggregate, 2), and an API server with pod-level resources (Kubernetes 1.34+) would \
+             refuse the Pod: raise spec.resources.requests.cpu to at least 2500m, or set placement: \
+             afterInitContainers"
         );
     }
 

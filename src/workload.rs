@@ -33,11 +33,11 @@ impl PodSpecPath {
     }
 
     /// The keys from the object to the pod spec.
-    pub fn keys(self) -> &'static [&'static str] {
+    pub fn keys(self) -> &'static [&'static [u8]] {
         match self {
-            PodSpecPath::Pod => &["spec"],
-            PodSpecPath::Template => &["spec", "template", "spec"],
-            PodSpecPath::CronJobTemplate => &["spec", "jobTemplate", "spec", "template", "spec"],
+            PodSpecPath::Pod => &[b"spec"],
+            PodSpecPath::Template => &[b"spec", b"template", b"spec"],
+            PodSpecPath::CronJobTemplate => &[b"spec", b"jobTemplate", b"spec", b"template", b"spec"],
         }
     }
 
