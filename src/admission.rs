@@ -28,7 +28,7 @@ use crate::workload::{self, Kind, PodSpecPath};
 
 /// The first Kubernetes minor whose API server accepts `resizePolicy` on a native sidecar with its default feature
 /// gates on (InPlacePodVerticalScaling beta); 1.29-1.32 refuse it when that alpha gate was turned on.
-const RESIZE_POLICY_ON_SIDECARS_SINCE: KubeletVersion = KubeletVersion::new(1, 33);
+pub const RESIZE_POLICY_ON_SIDECARS_SINCE: KubeletVersion = KubeletVersion::new(1, 33);
 
 /// The parts of a Kubernetes `AdmissionRequest` that decide placement, borrowed from the request's JSON.
 #[derive(Debug, Clone, Deserialize)]

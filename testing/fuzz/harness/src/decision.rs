@@ -25,7 +25,8 @@ use arbitrary::Unstructured;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
-use sidecar_placement_policy::nodes::{KubeletVersion, LookupError, NodeLookup, NodeQuery, node_json, node_list_json};
+use sidecar_placement_policy::admission::RESIZE_POLICY_ON_SIDECARS_SINCE;
+use sidecar_placement_policy::nodes::{LookupError, NodeLookup, NodeQuery, node_json, node_list_json};
 use sidecar_placement_policy::workload::{self, Kind};
 use sidecar_placement_policy::{AdmissionRequest, Policy, Settings, Verdict, evaluate, oracle, response};
 
@@ -291,7 +292,7 @@ fn api_server_refusals(
     };
     let documented = |problem: &str| {
         apiserver_rules::init_container_resize_policy_refusal(problem, pointer)
-            .is_some_and(|index| warned(index) || policy.minimum_kubelet() >= KubeletVersion::new(1, 33))
+            .is_some_and(|index| warned(index) || policy.minimum_kubelet() >= RESIZE_POLICY_ON_SIDECARS_SINCE)
     };
     let mut refusals = String::new();
     for (version, problems) in apiserver_rules::mutation_refusals(original, old, mutated, pointer) {
