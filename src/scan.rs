@@ -18,6 +18,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::nodes::{KubeletVersion, NodeItem, Tally};
+use crate::rules::ContainerList;
 
 /// Where an answer stopped being what it should be: a byte offset, quoted in the warning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -310,7 +311,7 @@ impl<'a> Scanner<'a> {
         self.open(b'{')?;
         let mut lists = SpecLists::default();
         let mut first = true;
-        let wanted: [&[u8]; 2] = [b"containers", b"initContainers"];
+        let wanted = [ContainerList::Containers, ContainerList::InitContainers].map(|list| list.field().as_bytes());
         while let Some(key) = self.key_here(&mut first, &wanted)? {
             match key {
                 Some(0) => lists.containers = Some(self.list_value()?),
