@@ -410,15 +410,39 @@ pub fn profile(
     wasm: &[u8],
     variant: Variant,
     containers: usize,
-    seconds: f64,
+    budget: Budget,
 ) -> Result<(Stats, Option<Error>), Error> {
     let host = PolicyHost::with_engine(wasm, EngineMode::PerfMap)?;
     let payload = payload::validate_payload(containers, variant);
     let wrong_answer = check_answer(variant, containers, &host.validate_raw(&payload)?).err();
-    let mut samples = Vec::new();
-    let started = Instant::now();
-    while samples.is_empty() || started.elapsed().as_secs_f64() < seconds {
-        samples.push(timed_validate(&host, &payload)?.0);
-    }
+    let samples = budget.spend(|| Ok(timed_validate(&host, &payload)?.0))?;
     Ok((Stats::of(samples), wrong_answer))
+}
+
+/// How long a profile loop runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Budget {
+    /// For `perf record`: at least one call, then calls until this many seconds have passed.
+    Seconds(f64),
+    /// Exactly this many calls: what an instruction counter (`valgrind --tool=cachegrind`, whose Ir count does not
+    /// move with the machine's load) compares between two runs of different lengths.
+    Calls(usize),
+}
+
+impl Budget {
+    /// The durations of the calls `call` made within the budget.
+    pub fn spend(self, mut call: impl FnMut() -> Result<Duration, Error>) -> Result<Vec<Duration>, Error> {
+        let mut samples = Vec::new();
+        let started = Instant::now();
+        loop {
+            let done = match self {
+                Budget::Seconds(seconds) => !samples.is_empty() && started.elapsed().as_secs_f64() >= seconds,
+                Budget::Calls(calls) => samples.len() >= calls,
+            };
+            if done {
+                return Ok(samples);
+            }
+            samples.push(call()?);
+        }
+    }
 }

@@ -4,19 +4,20 @@
 //! `make bench` builds both modules and passes their paths; without `--policy` / `--floor` the runner builds them
 //! itself (`policy_host::policy_wasm`, [`sidecar_bench::floor_wasm`]).
 //!
-//! `sidecar-bench --profile CASE --policy PATH --sizes N [--seconds S]` runs one case (validate, reject, mutate) on
-//! one module in a loop, in an engine that writes a perf map, for `perf record` (see BENCHMARKS.md); `--profile
-//! nodes` the conversion whose Node lookup the host answers with 5,000 nodes.
+//! `sidecar-bench --profile CASE --policy PATH --sizes N [--seconds S | --calls N]` runs one case (validate, reject,
+//! mutate) on one module in a loop, in an engine that writes a perf map, for `perf record` (see BENCHMARKS.md);
+//! `--profile nodes` the conversion whose Node lookup the host answers with 5,000 nodes. `--calls` makes exactly N
+//! calls, for instruction counts that the machine's load does not move (BENCHMARKS.md, "Counting instructions").
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use sidecar_bench::payload::{SIZES, Variant};
-use sidecar_bench::{Config, Error, floor_wasm, profile, report, run};
+use sidecar_bench::{Budget, Config, Error, floor_wasm, profile, report, run};
 
 const USAGE: &str = "usage: sidecar-bench [--policy PATH] [--floor PATH] [--quick] [--sizes 3,30,300,3000] \
                      [--iterations N]\n       sidecar-bench --profile validate|reject|mutate|nodes [--policy PATH] \
-                     [--sizes N] [--seconds S]";
+                     [--sizes N] [--seconds S | --calls N]";
 
 /// What the command line asks for; a missing module is built.
 struct Args {
@@ -26,7 +27,7 @@ struct Args {
     quick: bool,
     iterations: Option<usize>,
     profile: Option<Profiled>,
-    seconds: f64,
+    budget: Budget,
 }
 
 /// What `--profile` runs in a loop.
@@ -61,7 +62,7 @@ fn execute(args: Args) -> Result<(), Error> {
     };
     if let Some(Profiled::Nodes) = args.profile {
         let wasm = std::fs::read(&policy).map_err(|e| format!("cannot read {}: {e}", policy.display()))?;
-        let stats = sidecar_bench::nodes::profile(&wasm, args.seconds)?;
+        let stats = sidecar_bench::nodes::profile(&wasm, args.budget)?;
         println!(
             "conversion with a 5,000-node lookup: {} calls, median {}",
             stats.samples,
@@ -72,7 +73,7 @@ fn execute(args: Args) -> Result<(), Error> {
     if let Some(Profiled::Case(variant)) = args.profile {
         let containers = args.sizes[0];
         let wasm = std::fs::read(&policy).map_err(|e| format!("cannot read {}: {e}", policy.display()))?;
-        let (stats, wrong_answer) = profile(&wasm, variant, containers, args.seconds)?;
+        let (stats, wrong_answer) = profile(&wasm, variant, containers, args.budget)?;
         if let Some(problem) = wrong_answer {
             eprintln!("sidecar-bench: note: not the policy's answer ({problem}); profiled anyway");
         }
@@ -108,7 +109,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         quick: false,
         iterations: None,
         profile: None,
-        seconds: 10.0,
+        budget: Budget::Seconds(10.0),
     };
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
@@ -124,7 +125,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--seconds" => {
                 let s = value()?;
-                config.seconds = s.parse().map_err(|e| format!("--seconds: '{s}': {e}"))?;
+                config.budget = Budget::Seconds(s.parse().map_err(|e| format!("--seconds: '{s}': {e}"))?);
+            }
+            "--calls" => {
+                let n = value()?;
+                config.budget = Budget::Calls(n.parse().map_err(|e| format!("--calls: '{n}': {e}"))?);
             }
             "--sizes" => {
                 let mut sizes = value()?

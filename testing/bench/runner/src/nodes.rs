@@ -11,7 +11,7 @@ use policy_host::{EngineMode, HostCall, PolicyHost, Session, ValidationResponse}
 use serde_json::{Value, json};
 
 use crate::payload::{IMAGE_PATTERNS, VAULT_AGENT, app_container, vault_agent};
-use crate::{Error, Stats};
+use crate::{Budget, Error, Stats};
 
 /// Nodes in the answer.
 pub const NODE_COUNTS: [usize; 3] = [10, 1_000, 5_000];
@@ -164,16 +164,12 @@ pub fn run(host: &PolicyHost, iterations: usize) -> Result<Vec<NodeCase>, Error>
 
 /// `--profile nodes`: the conversion with a 5,000-node lookup in a loop for `seconds`, in an engine that writes a
 /// perf map; the answer is checked first.
-pub fn profile(wasm: &[u8], seconds: f64) -> Result<Stats, Error> {
+pub fn profile(wasm: &[u8], budget: Budget) -> Result<Stats, Error> {
     let host = PolicyHost::with_engine(wasm, EngineMode::PerfMap)?;
     let payload = payload(true, true)?;
     let list = node_list(5_000);
     let (_, answer, calls) = call(&host, &payload, Some(&list))?;
     check("conversion, 5,000 nodes", &answer, &calls, true, 1)?;
-    let mut samples = Vec::new();
-    let started = Instant::now();
-    while samples.is_empty() || started.elapsed().as_secs_f64() < seconds {
-        samples.push(call(&host, &payload, Some(&list))?.0);
-    }
+    let samples = budget.spend(|| Ok(call(&host, &payload, Some(&list))?.0))?;
     Ok(Stats::of(samples))
 }
