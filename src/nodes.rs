@@ -325,12 +325,16 @@ impl Tally {
     /// reads versions through a memo and calls [`Tally::count_as`].)
     #[cfg(any(test, feature = "oracle"))]
     fn count(&mut self, node: NodeItem<'_>, minimum: KubeletVersion) {
-        let version = node.version();
-        self.count_as(node, version, minimum);
+        self.count_as(node.version(), minimum, || node.into_node());
     }
 
-    /// [`Tally::count`] with the node's version already read.
-    pub(crate) fn count_as(&mut self, node: NodeItem<'_>, version: Option<KubeletVersion>, minimum: KubeletVersion) {
+    /// [`Tally::count`] with the node's version already read, and the node itself made only when it is named.
+    pub(crate) fn count_as(
+        &mut self,
+        version: Option<KubeletVersion>,
+        minimum: KubeletVersion,
+        node: impl FnOnce() -> Node,
+    ) {
         match version {
             Some(version) if version >= minimum => {
                 self.oldest = Some(self.oldest.map_or(version, |oldest| oldest.min(version)));
@@ -338,7 +342,7 @@ impl Tally {
             _ => {
                 self.not_ready += 1;
                 if self.named.len() < NODES_NAMED {
-                    self.named.push(node.into_node());
+                    self.named.push(node());
                 }
             }
         }
@@ -361,7 +365,7 @@ impl NodeItem<'_> {
             .and_then(KubeletVersion::parse_kubelet)
     }
 
-    fn into_node(self) -> Node {
+    pub(crate) fn into_node(self) -> Node {
         Node {
             name: String::from_utf8_lossy(&self.name).into_owned(),
             kubelet: Kubelet::read(&String::from_utf8_lossy(&self.kubelet_version)),

@@ -35,7 +35,7 @@ pub(crate) fn node_list(json: &[u8], minimum: KubeletVersion) -> Step<Tally> {
     let mut versions = Versions::default();
     scan.open(b'{')?;
     let mut first = true;
-    while let Some(key) = scan.key(&mut first, Text::Checked, &[b"items"])? {
+    while let Some(key) = scan.key_here(&mut first, &[b"items"])? {
         if key == Some(0) {
             tally = scan.items(minimum, &mut versions)?;
         } else {
@@ -49,9 +49,52 @@ pub(crate) fn node_list(json: &[u8], minimum: KubeletVersion) -> Step<Tally> {
 /// One `Node` (the answer to `get_resource`).
 pub(crate) fn node(json: &[u8]) -> Step<NodeItem<'_>> {
     let mut scan = Scanner { bytes: json, at: 0 };
-    let node = scan.node()?;
+    let mut node = RawNode::default();
+    scan.node(&mut node)?;
     scan.end()?;
-    Ok(node)
+    Ok(node.item())
+}
+
+/// A Node as the scanner first reads it: where its two strings are written, decoded only for a node that is not
+/// ready. Holding no allocation, it costs no drop per node: with `Cow`s that was a fifteenth of the pass.
+#[derive(Clone, Copy, Default)]
+struct RawNode<'a> {
+    name: Written<'a>,
+    kubelet_version: Written<'a>,
+}
+
+impl<'a> RawNode<'a> {
+    fn item(self) -> NodeItem<'a> {
+        NodeItem {
+            name: self.name.decoded(),
+            kubelet_version: self.kubelet_version.decoded(),
+        }
+    }
+}
+
+/// A string value as written: its bytes when it is plain (no escape, no control character: nearly always), else its
+/// text from after the opening quote to the closing one included, decoded when it is needed. The closing quote tells
+/// them apart (plain text has no quote), which keeps it two words and a node four, written in place by the reader.
+#[derive(Clone, Copy, Default)]
+struct Written<'a>(&'a [u8]);
+
+impl<'a> Written<'a> {
+    /// The bytes as written, when they are the string's bytes.
+    fn plain(self) -> Option<&'a [u8]> {
+        (self.0.last() != Some(&b'"')).then_some(self.0)
+    }
+
+    fn decoded(self) -> Cow<'a, [u8]> {
+        match self.plain() {
+            Some(plain) => Cow::Borrowed(plain),
+            // Read once already, so it decodes.
+            None => Cow::Owned(
+                Scanner { bytes: self.0, at: 0 }
+                    .unusual_string(Text::Bytes)
+                    .unwrap_or_default(),
+            ),
+        }
+    }
 }
 
 /// The byte range of the value at `path`, a key in each object on the way down, in the JSON text `json`: the last
@@ -137,6 +180,19 @@ enum Text {
 // The small steps are inlined by hand: the release profile optimizes for size, and a call per byte of structure
 // was a quarter of the pass in the guest.
 impl<'a> Scanner<'a> {
+    /// Runs `read`, a call that is not inlined, on a copy of the scanner: a scanner whose address a call is given
+    /// lives in memory, and the hot readers keep theirs in registers.
+    #[inline(always)]
+    fn aside<T>(&mut self, read: impl FnOnce(&mut Scanner<'a>) -> Step<T>) -> Step<T> {
+        let mut copy = Scanner {
+            bytes: self.bytes,
+            at: self.at,
+        };
+        let result = read(&mut copy);
+        self.at = copy.at;
+        result
+    }
+
     fn fault(&self) -> Malformed {
         Malformed { at: self.at }
     }
@@ -173,6 +229,7 @@ impl<'a> Scanner<'a> {
 
     /// Consumes the `{` or `[` that opens a container. (The structure read is five levels deep at most, far from
     /// serde's limit of 128; what is skipped has no limit, in serde either.)
+    #[inline(always)]
     fn open(&mut self, bracket: u8) -> Step<()> {
         self.eat(bracket)
     }
@@ -196,27 +253,49 @@ impl<'a> Scanner<'a> {
     }
 
     /// Which of `wanted` the next key of the object being read is (its colon consumed): `Some(None)` for another
-    /// key, `None` when the object closes. The key is compared where it is read, so that an escaped one is
-    /// decoded, compared and dropped at once and a plain one never copied.
+    /// key, `None` when the object closes; keys are read as bytes (a Node's). A wanted key written plainly, as nearly
+    /// every key is, is recognized where it stands; any other is read by one shared call.
     #[inline(always)]
-    fn key(&mut self, first: &mut bool, text: Text, wanted: &[&[u8]]) -> Step<Option<Option<usize>>> {
+    fn key(&mut self, first: &mut bool, wanted: &[&[u8]]) -> Step<Option<Option<usize>>> {
         if !self.more(first, b'}')? {
             return Ok(None);
         }
         self.eat(b'"')?;
+        for (index, name) in wanted.iter().enumerate() {
+            let end = self.at + name.len();
+            if let (Some(b'"'), Some(key)) = (self.bytes.get(end), self.bytes.get(self.at..end))
+                && same(key, name)
+            {
+                self.at = end + 1;
+                self.eat(b':')?;
+                return Ok(Some(Some(index)));
+            }
+        }
+        Ok(Some(self.aside(|scan| scan.other_key(Text::Bytes, wanted))?))
+    }
+
+    /// The rest of a key from after its opening quote, and its colon: which of `wanted` it is. The key is compared
+    /// where it is read, so that an escaped one is decoded, compared and dropped at once and a plain one never
+    /// copied.
+    #[inline(never)]
+    fn other_key(&mut self, text: Text, wanted: &[&[u8]]) -> Step<Option<usize>> {
         let which = match self.plain_string(text)? {
             Some(plain) => which(plain, wanted),
             None => which(&self.unusual_string(text)?, wanted),
         };
         self.eat(b':')?;
-        Ok(Some(which))
+        Ok(which)
     }
 
-    /// [`Scanner::key`] as one call: for the readers of a few keys (a path, a pod spec, a container), which need no
-    /// inlined copy of it.
+    /// [`Scanner::key`] as one call, every key read by [`Scanner::other_key`], and the keys read as text: for the
+    /// readers of a few keys (the NodeList's own, a path, a pod spec, a container), which need no inlined copy.
     #[inline(never)]
     fn key_here(&mut self, first: &mut bool, wanted: &[&[u8]]) -> Step<Option<Option<usize>>> {
-        self.key(first, Text::Checked, wanted)
+        if !self.more(first, b'}')? {
+            return Ok(None);
+        }
+        self.eat(b'"')?;
+        Ok(Some(self.other_key(Text::Checked, wanted)?))
     }
 
     /// `items`: an array of Nodes, or `null`.
@@ -228,47 +307,66 @@ impl<'a> Scanner<'a> {
         }
         self.open(b'[')?;
         let mut first = true;
+        let mut node = RawNode::default();
         while self.more(&mut first, b']')? {
-            let node = self.node()?;
-            let version = versions.read(&node.kubelet_version);
-            tally.count_as(node, version, minimum);
+            self.node(&mut node)?;
+            let version = versions.read(node.kubelet_version);
+            tally.count_as(version, minimum, || node.item().into_node());
         }
         Ok(tally)
     }
 
     /// One Node: `metadata.name` and `status.nodeInfo.kubeletVersion`, the last of each when a key repeats (as
-    /// serde keeps it).
-    fn node(&mut self) -> Step<NodeItem<'a>> {
-        let mut node = NodeItem::default();
-        self.open(b'{')?;
-        let mut first = true;
-        while let Some(key) = self.key(&mut first, Text::Bytes, &[b"metadata", b"status"])? {
-            match key {
-                Some(0) => self.string_at(&[b"name"], &mut node.name)?,
-                Some(_) => self.string_at(&[b"nodeInfo", b"kubeletVersion"], &mut node.kubelet_version)?,
-                None => self.skip_value()?,
-            }
-        }
-        Ok(node)
+    /// serde keeps it). Written as one flat function (its levels inlined): a call per level was a tenth of the pass.
+    fn node(&mut self, node: &mut RawNode<'a>) -> Step<()> {
+        let mut here = Scanner {
+            bytes: self.bytes,
+            at: self.at,
+        };
+        let read = here.node_here(node);
+        self.at = here.at;
+        read
     }
 
-    /// Reads an object, setting `found` to the string at `path` inside it, each time the path occurs.
-    fn string_at(&mut self, path: &[&[u8]], found: &mut Cow<'a, [u8]>) -> Step<()> {
-        let Some((wanted, rest)) = path.split_first() else {
-            return Err(self.fault());
-        };
+    /// [`Scanner::node`] on a scanner of its own: one that no call is given, so that its position stays in a
+    /// register (through a pointer, each step waited on the store of the last: a sixth of the pass).
+    #[inline(always)]
+    fn node_here(&mut self, node: &mut RawNode<'a>) -> Step<()> {
+        *node = RawNode::default();
+        self.members(&[b"metadata", b"status"], |scan, key| {
+            if key == 0 {
+                scan.members(&[b"name"], |scan, _| scan.string_into(&mut node.name))
+            } else {
+                scan.members(&[b"nodeInfo"], |scan, _| {
+                    scan.members(&[b"kubeletVersion"], |scan, _| {
+                        scan.string_into(&mut node.kubelet_version)
+                    })
+                })
+            }
+        })?;
+        Ok(())
+    }
+
+    /// Reads an object whose keys are read as bytes: `member` reads the value of each key among `wanted` (with its
+    /// index there), every other value is skipped.
+    #[inline(always)]
+    fn members(&mut self, wanted: &[&[u8]], mut member: impl FnMut(&mut Self, usize) -> Step<()>) -> Step<()> {
         self.open(b'{')?;
         let mut first = true;
-        while let Some(key) = self.key(&mut first, Text::Bytes, &[wanted])? {
-            if key.is_none() {
-                self.skip_value()?;
-            } else if rest.is_empty() {
-                self.eat(b'"')?;
-                *found = self.string(Text::Bytes)?;
-            } else {
-                self.string_at(rest, found)?;
+        while let Some(key) = self.key(&mut first, wanted)? {
+            match key {
+                Some(index) => member(self, index)?,
+                None => self.aside(Self::skip_value)?,
             }
         }
+        Ok(())
+    }
+
+    /// A string value, read as bytes into `found`.
+    #[inline(always)]
+    fn string_into(&mut self, found: &mut Written<'a>) -> Step<()> {
+        self.eat(b'"')?;
+        *found = self.aside(Self::written)?;
         Ok(())
     }
 
@@ -348,12 +446,14 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// The rest of a string whose opening quote is consumed, unescaped: borrowed when it is written plainly.
-    fn string(&mut self, text: Text) -> Step<Cow<'a, [u8]>> {
-        Ok(match self.plain_string(text)? {
-            Some(plain) => Cow::Borrowed(plain),
-            None => Cow::Owned(self.unusual_string(text)?),
-        })
+    /// The rest of a string value whose opening quote is consumed, read as bytes and decoded only when used.
+    fn written(&mut self) -> Step<Written<'a>> {
+        let start = self.at;
+        if let Some(raw) = self.plain_string(Text::Bytes)? {
+            return Ok(Written(raw));
+        }
+        self.aside(|scan| scan.unusual_string(Text::Bytes))?;
+        Ok(Written(self.bytes.get(start..self.at).unwrap_or_default()))
     }
 
     /// The rest of a string whose opening quote is consumed, when it is written plainly (no escape, no control
@@ -609,13 +709,17 @@ impl<'a> Scanner<'a> {
 fn plain_prefix(bytes: &[u8]) -> usize {
     const ONES: u64 = u64::from_le_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;
-    // Flags every byte of `word` below `n` (n ≤ 128); only flags above the first true one can be spurious.
-    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGH;
     let mut at = 0;
     while let Some(Ok(chunk)) = bytes.get(at..at + 8).map(<[u8; 8]>::try_from) {
         let word = u64::from_le_bytes(chunk);
-        let flags =
-            below(word ^ (ONES * u64::from(b'"')), 1) | below(word ^ (ONES * u64::from(b'\\')), 1) | below(word, 0x20);
+        // `w - n` (bytewise) `& !w & HIGH` flags every byte of `w` below `n` (n ≤ 128), and only flags above the first
+        // true one can be spurious. The three tests share `!w & HIGH`: `"` and `\` have no high bit, so xoring them in
+        // leaves every byte's high bit as it was.
+        let flags = ((word ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES)
+            | (word ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES)
+            | word.wrapping_sub(ONES * 0x20))
+            & !word
+            & HIGH;
         if flags != 0 {
             // The lowest flag is exact and, the bytes read little-endian, marks the first such byte.
             return at + (flags.trailing_zeros() / 8) as usize;
@@ -629,37 +733,40 @@ fn plain_prefix(bytes: &[u8]) -> usize {
         .unwrap_or(rest.len())
 }
 
-/// The last few kubelet versions read: a cluster runs a handful of versions over thousands of nodes, so most
-/// nodes cost a byte comparison instead of a parse.
+/// The kubelet versions read so far, each in the slot its text hashes to: a cluster runs a handful of versions over
+/// thousands of nodes, so most nodes cost a hash and one comparison instead of a parse, however many versions the
+/// fleet mixes (a short list replaced in turn missed on every node once the fleet had more versions than it held).
+/// Two versions that share a slot are only read again; an empty slot holds the empty text, whose reading is `None`
+/// too.
 #[derive(Default)]
 struct Versions<'a> {
-    seen: [(&'a [u8], Option<KubeletVersion>); 4],
-    next: usize,
+    seen: [(&'a [u8], Option<KubeletVersion>); 8],
 }
 
 impl<'a> Versions<'a> {
-    #[expect(
-        clippy::ptr_arg,
-        reason = "only a borrowed version lives long enough to be remembered"
-    )]
-    fn read(&mut self, reported: &Cow<'a, [u8]>) -> Option<KubeletVersion> {
-        let Cow::Borrowed(reported) = *reported else {
+    fn read(&mut self, reported: Written<'a>) -> Option<KubeletVersion> {
+        let Some(reported) = reported.plain() else {
+            return read_version(&reported.decoded());
+        };
+        let Some(slot) = self.seen.get_mut(slot_of(reported)) else {
             return read_version(reported);
         };
-        if let Some((_, version)) = self
-            .seen
-            .iter()
-            .find(|(seen, _)| same(seen, reported) && !seen.is_empty())
-        {
-            return *version;
+        if !same(slot.0, reported) {
+            *slot = (reported, read_version(reported));
         }
-        let version = read_version(reported);
-        if let Some(slot) = self.seen.get_mut(self.next % 4) {
-            *slot = (reported, version);
-        }
-        self.next += 1;
-        version
+        slot.1
     }
+}
+
+/// Which of eight slots a kubelet version's text goes to: its length and first and last eight bytes, mixed.
+fn slot_of(text: &[u8]) -> usize {
+    let word = |at: usize| match text.get(at..at + 8).map(<[u8; 8]>::try_from) {
+        Some(Ok(bytes)) => u64::from_le_bytes(bytes),
+        // Shorter than eight bytes: all of it.
+        _ => text.iter().rev().fold(0, |word, &byte| word << 8 | u64::from(byte)),
+    };
+    let mixed = word(0) ^ word(text.len().saturating_sub(8)).rotate_left(29) ^ text.len() as u64;
+    (mixed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 61) as usize
 }
 
 fn read_version(reported: &[u8]) -> Option<KubeletVersion> {
@@ -689,9 +796,16 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     let long = |bytes: &[u8], at: usize| bytes.get(at..at + 8).and_then(|chunk| <[u8; 8]>::try_from(chunk).ok());
     let short = |bytes: &[u8], at: usize| bytes.get(at..at + 4).and_then(|chunk| <[u8; 4]>::try_from(chunk).ok());
     match a.len() {
-        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
+        0..4 => (0..a.len()).all(|at| a.get(at) == b.get(at)),
         4..8 => short(a, 0) == short(b, 0) && short(a, a.len() - 4) == short(b, a.len() - 4),
         8..=16 => long(a, 0) == long(b, 0) && long(a, a.len() - 8) == long(b, a.len() - 8),
+        // Kubelet versions of managed services (`v1.30.4-eks-a737599`).
+        17..=32 => {
+            long(a, 0) == long(b, 0)
+                && long(a, 8) == long(b, 8)
+                && long(a, a.len() - 16) == long(b, a.len() - 16)
+                && long(a, a.len() - 8) == long(b, a.len() - 8)
+        }
         _ => a == b,
     }
 }
@@ -713,25 +827,25 @@ fn push_wtf8(unit: u32, decoded: &mut Vec<u8>) {
     }
 }
 
-/// The kinds of the containers [`Scanner::skip_value`] has open, innermost last: 128 inline, more on the heap
+/// The kinds of the containers [`Scanner::skip_value`] has open, innermost last: 64 inline, more on the heap
 /// (serde has no limit on what it skips either).
 #[derive(Default)]
 struct Brackets {
     /// Whether each of the last `inline` containers is an object, innermost in the lowest bit.
-    bits: u128,
+    bits: u64,
     inline: u32,
-    /// Full sets of 128 further out.
-    outer: Vec<u128>,
+    /// Full sets of 64 further out.
+    outer: Vec<u64>,
 }
 
 impl Brackets {
     fn push(&mut self, object: bool) {
-        if self.inline == 128 {
+        if self.inline == 64 {
             self.outer.push(self.bits);
             self.bits = 0;
             self.inline = 0;
         }
-        self.bits = self.bits << 1 | u128::from(object);
+        self.bits = self.bits << 1 | u64::from(object);
         self.inline += 1;
     }
 
@@ -747,7 +861,7 @@ impl Brackets {
             && let Some(bits) = self.outer.pop()
         {
             self.bits = bits;
-            self.inline = 128;
+            self.inline = 64;
         }
     }
 }
@@ -786,6 +900,18 @@ mod tests {
     )]
     #[case::escaped_items_key(r#"{"\u0069tems":[{"metadata":{"name":"a"}}]}"#.to_owned(), Some(Node::new("a", "")))]
     #[case::astral_escape(list_of(r#"{"metadata":{"name":"\ud83d\ude00"}}"#), Some(Node::new("😀", "")))]
+    #[case::name_ending_in_an_escaped_quote(list_of(r#"{"metadata":{"name":"a\""}}"#), Some(Node::new("a\"", "")))]
+    #[case::control_character_in_a_value(list_of("{\"metadata\":{\"name\":\"a\tb\"}}"), Some(Node::new("a\tb", "")))]
+    #[case::escaped_versions_are_read_each_time(
+        list_of(r#"{"metadata":{"name":"a"},"status":{"nodeInfo":{"kubeletVersion":"v1.3\u0030"}}},{"metadata":{"name":"b"},"status":{"nodeInfo":{"kubeletVersion":"v1.2\u0038"}}}"#),
+        Some(Node::new("b", "v1.28"))
+    )]
+    #[case::versions_sharing_a_slot_or_not(
+        list_of(&["v1.30.4-eks-a737599", "v1.30.5-eks-a737599", "v1.31.0+k3s1", "v1.3", "v1.30.4-eks-a737599", "v1.28.1", "v1.30.5-eks-a737599"]
+            .map(|version| format!(r#"{{"metadata":{{"name":"{version}"}},"status":{{"nodeInfo":{{"kubeletVersion":"{version}"}}}}}}"#))
+            .join(",")),
+        Some(Node::new("v1.3", "v1.3"))
+    )]
     #[case::repeated_keys_keep_the_last(r#"{"items":[{"metadata":{"name":"a","name":"b"},"status":{"nodeInfo":{"kubeletVersion":"v1.2"}},"status":{"nodeInfo":{}}}]}"#.to_owned(), Some(Node::new("b", "v1.2")))]
     #[case::repeated_items_keep_the_last(r#"{"items":[{"metadata":{"name":"a"}}],"items":[{"metadata":{"name":"c"}}]}"#.to_owned(), Some(Node::new("c", "")))]
     #[case::null_items(r#"{"kind":"NodeList","items":null}"#.to_owned(), None)]
@@ -988,7 +1114,7 @@ mod tests {
 
     #[test]
     fn same_compares_every_byte_at_every_length() {
-        for length in 0..24 {
+        for length in 0..40 {
             let a: Vec<u8> = (0..length).map(|i| b'a' + i as u8).collect();
             assert!(same(&a, &a.clone()));
             for at in 0..length {
