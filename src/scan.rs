@@ -229,7 +229,6 @@ impl<'a> Scanner<'a> {
 
     /// Consumes the `{` or `[` that opens a container. (The structure read is five levels deep at most, far from
     /// serde's limit of 128; what is skipped has no limit, in serde either.)
-    #[inline(always)]
     fn open(&mut self, bracket: u8) -> Step<()> {
         self.eat(bracket)
     }
@@ -252,28 +251,6 @@ impl<'a> Scanner<'a> {
         Ok(true)
     }
 
-    /// Which of `wanted` the next key of the object being read is (its colon consumed): `Some(None)` for another
-    /// key, `None` when the object closes; keys are read as bytes (a Node's). A wanted key written plainly, as nearly
-    /// every key is, is recognized where it stands; any other is read by one shared call.
-    #[inline(always)]
-    fn key(&mut self, first: &mut bool, wanted: &[&[u8]]) -> Step<Option<Option<usize>>> {
-        if !self.more(first, b'}')? {
-            return Ok(None);
-        }
-        self.eat(b'"')?;
-        for (index, name) in wanted.iter().enumerate() {
-            let end = self.at + name.len();
-            if let (Some(b'"'), Some(key)) = (self.bytes.get(end), self.bytes.get(self.at..end))
-                && same(key, name)
-            {
-                self.at = end + 1;
-                self.eat(b':')?;
-                return Ok(Some(Some(index)));
-            }
-        }
-        Ok(Some(self.aside(|scan| scan.other_key(Text::Bytes, wanted))?))
-    }
-
     /// The rest of a key from after its opening quote, and its colon: which of `wanted` it is. The key is compared
     /// where it is read, so that an escaped one is decoded, compared and dropped at once and a plain one never
     /// copied.
@@ -287,8 +264,9 @@ impl<'a> Scanner<'a> {
         Ok(which)
     }
 
-    /// [`Scanner::key`] as one call, every key read by [`Scanner::other_key`], and the keys read as text: for the
-    /// readers of a few keys (the NodeList's own, a path, a pod spec, a container), which need no inlined copy.
+    /// Which of `wanted` the next key of the object being read is (its colon consumed), the key read as text:
+    /// `Some(None)` for another key, `None` when the object closes. For the readers of a few keys (the NodeList's
+    /// own, a path, a pod spec, a container); a Node's are compared where they stand (`node_here`).
     #[inline(never)]
     fn key_here(&mut self, first: &mut bool, wanted: &[&[u8]]) -> Step<Option<Option<usize>>> {
         if !self.more(first, b'}')? {
@@ -317,7 +295,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// One Node: `metadata.name` and `status.nodeInfo.kubeletVersion`, the last of each when a key repeats (as
-    /// serde keeps it). Written as one flat function (its levels inlined): a call per level was a tenth of the pass.
+    /// serde keeps it).
     fn node(&mut self, node: &mut RawNode<'a>) -> Step<()> {
         let mut here = Scanner {
             bytes: self.bytes,
@@ -329,45 +307,88 @@ impl<'a> Scanner<'a> {
     }
 
     /// [`Scanner::node`] on a scanner of its own: one that no call is given, so that its position stays in a
-    /// register (through a pointer, each step waited on the store of the last: a sixth of the pass).
+    /// register (through a pointer, each step waited on the store of the last: a sixth of the pass). The two paths
+    /// are walked by one loop over the levels of the Node, so that reading a key, skipping a value and reading a
+    /// string are each written once (a call per level was a tenth of the pass, and a copy per level made the
+    /// module too large).
     #[inline(always)]
     fn node_here(&mut self, node: &mut RawNode<'a>) -> Step<()> {
         *node = RawNode::default();
-        self.members(&[b"metadata", b"status"], |scan, key| {
-            if key == 0 {
-                scan.members(&[b"name"], |scan, _| scan.string_into(&mut node.name))
-            } else {
-                scan.members(&[b"nodeInfo"], |scan, _| {
-                    scan.members(&[b"kubeletVersion"], |scan, _| {
-                        scan.string_into(&mut node.kubelet_version)
-                    })
-                })
-            }
-        })?;
-        Ok(())
-    }
-
-    /// Reads an object whose keys are read as bytes: `member` reads the value of each key among `wanted` (with its
-    /// index there), every other value is skipped.
-    #[inline(always)]
-    fn members(&mut self, wanted: &[&[u8]], mut member: impl FnMut(&mut Self, usize) -> Step<()>) -> Step<()> {
         self.open(b'{')?;
-        let mut first = true;
-        while let Some(key) = self.key(&mut first, wanted)? {
-            match key {
-                Some(index) => member(self, index)?,
-                None => self.aside(Self::skip_value)?,
+        // How deep in the Node the reader is (0: the Node itself), and under which of its two keys.
+        let (mut depth, mut under_status, mut first) = (0, false, true);
+        loop {
+            if !self.more(&mut first, b'}')? {
+                // An object closes: the member of the level above is read.
+                if depth == 0 {
+                    return Ok(());
+                }
+                depth -= 1;
+                first = false;
+                continue;
+            }
+            self.eat(b'"')?;
+            // The keys wanted at this level, each compared where it stands (a constant comparison each).
+            let key = match (depth, under_status) {
+                (0, _) => match self.plain_key(b"metadata") {
+                    Some(_) => Some(0),
+                    None => self.plain_key(b"status").map(|_| 1),
+                },
+                (_, false) => self.plain_key(b"name"),
+                (1, true) => self.plain_key(b"nodeInfo"),
+                _ => self.plain_key(b"kubeletVersion"),
+            };
+            let key = match key {
+                Some(key) => Some(key),
+                None => {
+                    let wanted: &[&[u8]] = match (depth, under_status) {
+                        (0, _) => &[b"metadata", b"status"],
+                        (_, false) => &[b"name"],
+                        (1, true) => &[b"nodeInfo"],
+                        _ => &[b"kubeletVersion"],
+                    };
+                    self.aside(|scan| scan.other_key(Text::Bytes, wanted))?
+                }
+            };
+            let Some(index) = key else {
+                self.aside(Self::skip_value)?;
+                continue;
+            };
+            if depth == 0 {
+                under_status = index == 1;
+            }
+            if depth == usize::from(under_status) + 1 {
+                self.eat(b'"')?;
+                let found = self.written()?;
+                *if under_status {
+                    &mut node.kubelet_version
+                } else {
+                    &mut node.name
+                } = found;
+            } else {
+                self.open(b'{')?;
+                depth += 1;
+                first = true;
             }
         }
-        Ok(())
     }
 
-    /// A string value, read as bytes into `found`.
+    /// Whether the key being read (its opening quote consumed) is `name`, written plainly; if so it is consumed,
+    /// with its colon, and `Some(0)` returned.
     #[inline(always)]
-    fn string_into(&mut self, found: &mut Written<'a>) -> Step<()> {
-        self.eat(b'"')?;
-        *found = self.aside(Self::written)?;
-        Ok(())
+    fn plain_key(&mut self, name: &[u8]) -> Option<usize> {
+        let end = self.at + name.len();
+        match (
+            self.bytes.get(end),
+            self.bytes.get(end + 1),
+            self.bytes.get(self.at..end),
+        ) {
+            (Some(b'"'), Some(b':'), Some(key)) if same(key, name) => {
+                self.at = end + 2;
+                Some(0)
+            }
+            _ => None,
+        }
     }
 
     /// Where the next value starts (after whitespace); nothing consumed.
@@ -447,6 +468,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The rest of a string value whose opening quote is consumed, read as bytes and decoded only when used.
+    #[inline(always)]
     fn written(&mut self) -> Step<Written<'a>> {
         let start = self.at;
         if let Some(raw) = self.plain_string(Text::Bytes)? {
