@@ -600,13 +600,25 @@ impl<'a> Scanner<'a> {
     /// Skips one value of any kind, validating it as serde does, without recursion and without a depth limit:
     /// `open` keeps, one bit per container open here, whether it is an object (1) or an array (0).
     fn skip_value(&mut self) -> Step<()> {
+        let mut here = Scanner {
+            bytes: self.bytes,
+            at: self.at,
+        };
+        let skipped = here.skip_here();
+        self.at = here.at;
+        skipped
+    }
+
+    /// [`Scanner::skip_value`] on a scanner of its own, kept in a register (see [`Scanner::node_here`]).
+    #[inline(always)]
+    fn skip_here(&mut self) -> Step<()> {
         let mut open = Brackets::default();
         loop {
             // A value.
             match self.next()? {
                 b'"' => {
                     self.at += 1;
-                    self.skip_string()?;
+                    self.aside(Self::skip_string)?;
                 }
                 bracket @ (b'{' | b'[') => {
                     self.at += 1;
@@ -615,16 +627,16 @@ impl<'a> Scanner<'a> {
                     if self.next()? != close {
                         open.push(object);
                         if object {
-                            self.member_key()?;
+                            self.aside(Self::member_key)?;
                         }
                         continue;
                     }
                     self.at += 1;
                 }
-                b't' => self.eat_exactly(b"true")?,
-                b'f' => self.eat_exactly(b"false")?,
-                b'n' => self.eat_exactly(b"null")?,
-                b'-' | b'0'..=b'9' => self.number()?,
+                b't' => self.aside(|scan| scan.eat_exactly(b"true"))?,
+                b'f' => self.aside(|scan| scan.eat_exactly(b"false"))?,
+                b'n' => self.aside(|scan| scan.eat_exactly(b"null"))?,
+                b'-' | b'0'..=b'9' => self.aside(Self::number)?,
                 _ => return Err(self.fault()),
             }
             // After a value: close what it ends, or go on to the next member.
@@ -636,7 +648,7 @@ impl<'a> Scanner<'a> {
                     b',' => {
                         self.at += 1;
                         if object {
-                            self.member_key()?;
+                            self.aside(Self::member_key)?;
                         }
                         break;
                     }
