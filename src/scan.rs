@@ -374,7 +374,9 @@ impl<'a> Scanner<'a> {
     }
 
     /// Whether the key being read (its opening quote consumed) is `name`, written plainly; if so it is consumed,
-    /// with its colon, and `Some(0)` returned.
+    /// with its colon, and `Some(0)` returned (the caller maps it to the key's index). The names are spelled twice
+    /// in `node_here`, here and in the list the shared call compares: a loop over one list, or a helper per level,
+    /// measured 10-15% slower in the guest.
     #[inline(always)]
     fn plain_key(&mut self, name: &[u8]) -> Option<usize> {
         let end = self.at + name.len();
@@ -597,8 +599,7 @@ impl<'a> Scanner<'a> {
         self.eat_exactly(word)
     }
 
-    /// Skips one value of any kind, validating it as serde does, without recursion and without a depth limit:
-    /// `open` keeps, one bit per container open here, whether it is an object (1) or an array (0).
+    /// Skips one value of any kind, validating it as serde does, without recursion and without a depth limit.
     fn skip_value(&mut self) -> Step<()> {
         let mut here = Scanner {
             bytes: self.bytes,
@@ -609,7 +610,8 @@ impl<'a> Scanner<'a> {
         skipped
     }
 
-    /// [`Scanner::skip_value`] on a scanner of its own, kept in a register (see [`Scanner::node_here`]).
+    /// [`Scanner::skip_value`] on a scanner of its own, kept in a register (see [`Scanner::node_here`]): `open`
+    /// keeps, one bit per container open here, whether it is an object (1) or an array (0).
     #[inline(always)]
     fn skip_here(&mut self) -> Step<()> {
         let mut open = Brackets::default();
@@ -940,7 +942,7 @@ mod tests {
         list_of(r#"{"metadata":{"name":"a"},"status":{"nodeInfo":{"kubeletVersion":"v1.3\u0030"}}},{"metadata":{"name":"b"},"status":{"nodeInfo":{"kubeletVersion":"v1.2\u0038"}}}"#),
         Some(Node::new("b", "v1.28"))
     )]
-    #[case::versions_sharing_a_slot_or_not(
+    #[case::more_versions_than_slots_hold_at_once(
         list_of(&["v1.30.4-eks-a737599", "v1.30.5-eks-a737599", "v1.31.0+k3s1", "v1.3", "v1.30.4-eks-a737599", "v1.28.1", "v1.30.5-eks-a737599"]
             .map(|version| format!(r#"{{"metadata":{{"name":"{version}"}},"status":{{"nodeInfo":{{"kubeletVersion":"{version}"}}}}}}"#))
             .join(",")),
@@ -1143,6 +1145,35 @@ mod tests {
                     assert_eq!(plain_prefix(&bytes[..at]), at);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn versions_that_share_a_slot_are_each_read_as_themselves() {
+        let texts: Vec<String> = (29..60)
+            .flat_map(|minor| (0..10).map(move |patch| format!("v1.{minor}.{patch}")))
+            .collect();
+        let (a, b) = texts
+            .iter()
+            .enumerate()
+            .find_map(|(i, a)| {
+                let rival = |b: &&String| {
+                    slot_of(b.as_bytes()) == slot_of(a.as_bytes())
+                        && read_version(b.as_bytes()) != read_version(a.as_bytes())
+                };
+                texts[i + 1..].iter().find(rival).map(|b| (a, b))
+            })
+            .expect("two versions of different minors in one slot");
+        let mut versions = Versions::default();
+        for text in [a, b, a, a, b] {
+            let expected = std::str::from_utf8(text.as_bytes())
+                .ok()
+                .and_then(KubeletVersion::parse_kubelet);
+            assert_eq!(
+                versions.read(Written(text.as_bytes())),
+                expected,
+                "{text} after {a} and {b}"
+            );
         }
     }
 
